@@ -1,0 +1,1 @@
+"""Local fakes of the outside services the backend talks to (WeChat), for tests."""

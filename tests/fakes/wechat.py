@@ -1,0 +1,391 @@
+"""A local fake of the WeChat server API, answering as WeChat's documentation says.
+
+Runs a threaded ``http.server`` on 127.0.0.1 (random port). Point ``WECHAT_API_BASE`` at
+``fake.base_url``. Endpoints:
+
+- ``GET  /sns/jscode2session``        login: appid, secret, js_code, grant_type=authorization_code
+- ``POST /cgi-bin/stable_token``      getStableAccessToken: {access_token, expires_in}
+- ``POST /wxa/msg_sec_check``         text security check v2: {errcode:0, result:{suggest,label}, ...}
+- ``POST /wxa/media_check_async``     image check v2: {errcode:0, trace_id}; the verdict is pushed
+                                      later as a signed ``wxa_media_check`` event
+
+Knobs (plain attributes, change them in a test):
+
+- ``sessions[code] = {"openid", "session_key", "unionid"?}``; an unknown code answers 40029.
+- ``errors[name] = errcode`` answers that error on every call of endpoint ``name``
+  ("jscode2session", "stable_token", "msg_sec_check", "media_check_async"); a list of errcodes
+  is consumed one per call, then the endpoint answers normally again.
+- ``delays[name] = seconds`` sleeps before answering (to test client timeouts).
+- ``down = True`` answers every call with HTTP 502 and an HTML page, as a broken gateway does.
+- ``text_verdicts[substring] = ("risky", 20002)``: the first substring found in ``content`` decides;
+  otherwise ``("pass", 100)``.
+- ``media_verdict = ("pass", 100)``; ``media_verdicts[url_substring]`` overrides per URL.
+- ``push_url`` (str: POSTed over HTTP) or ``push_to`` (callable(query: dict, body: bytes,
+  content_type: str) -> (status, text)); ``push_format`` "json" | "xml"; ``push_delay`` seconds;
+  ``auto_push = False`` keeps pushes queued until ``deliver_pushes()``.
+- ``expire_tokens()`` makes every issued access_token stale (calls then answer 40001).
+- ``requests``: every call as {"name", "method", "path", "query", "body"}; ``pushes``: every push
+  sent with its answer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import pytest
+
+# errmsg texts as WeChat spells them.
+ERRMSG = {
+    -1: "system error",
+    0: "ok",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40003: "invalid openid",
+    40013: "invalid appid",
+    40029: "invalid code",
+    40125: "invalid appsecret",
+    40163: "code been used",
+    40226: "code blocked",
+    41001: "access_token missing",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach-limit, mustslower retry next minute",
+    47001: "data format error",
+    61010: "user access expired",
+}
+
+TOKEN_ENDPOINTS = {"msg_sec_check", "media_check_async"}
+
+
+def push_signature(token: str, timestamp: str, nonce: str) -> str:
+    """The plaintext-mode message-push signature: sha1 of the sorted, joined three strings."""
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+
+
+class FakeWeChat:
+    def __init__(self, *, appid: str = "wx0fake0appid0000", secret: str = "fake-app-secret",
+                 push_token: str = "fake-push-token", token_ttl: int = 7200) -> None:
+        self.appid = appid
+        self.secret = secret
+        self.push_token = push_token
+        self.token_ttl = token_ttl
+        self.original_id = "gh_fake00000000"
+        self.sessions: dict[str, dict] = {}
+        self.single_use_codes = False  # WeChat's codes work once; opt in to get 40163 on reuse
+        self.errors: dict[str, int | list[int]] = {}
+        self.delays: dict[str, float] = {}
+        self.down = False
+        self.text_verdicts: dict[str, tuple[str, int]] = {}
+        self.media_verdict: tuple[str, int] = ("pass", 100)
+        self.media_verdicts: dict[str, tuple[str, int]] = {}
+        self.push_url = ""
+        self.push_to = None
+        self.push_format = "json"
+        self.push_delay = 0.0
+        self.auto_push = True
+        self.requests: list[dict] = []
+        self.pushes: list[dict] = []
+        self.queued_pushes: list[dict] = []
+        self._used_codes: set[str] = set()
+        self._token = ""
+        self._token_expires = 0.0
+        self._valid_tokens: set[str] = set()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "FakeWeChat":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        for thread in list(self._threads):
+            thread.join(timeout=5)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeWeChat":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- helpers for tests -------------------------------------------------------------------
+
+    def add_session(self, code: str, *, openid: str | None = None, unionid: str | None = None) -> dict:
+        session = {"openid": openid or f"o{secrets.token_hex(13)}", "session_key": secrets.token_urlsafe(16)}
+        if unionid:
+            session["unionid"] = unionid
+        self.sessions[code] = session
+        return session
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self._valid_tokens.clear()
+            self._token_expires = 0.0
+
+    def calls(self, name: str) -> list[dict]:
+        return [r for r in self.requests if r["name"] == name]
+
+    def deliver_pushes(self) -> list[dict]:
+        """Send every queued push now (for ``auto_push = False``); returns what was sent."""
+        with self._lock:
+            queued, self.queued_pushes = self.queued_pushes, []
+        return [self._send_push(event) for event in queued]
+
+    def wait_for_pushes(self, count: int, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.pushes) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.pushes
+
+    def signed_query(self, **extra: str) -> dict:
+        """Query parameters WeChat adds to a push (or to the GET that verifies the push URL)."""
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+        query = {"signature": push_signature(self.push_token, timestamp, nonce),
+                 "timestamp": timestamp, "nonce": nonce}
+        query.update(extra)
+        return query
+
+    # -- request handling --------------------------------------------------------------------
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parsed = urllib.parse.urlsplit(handler.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        routes = {
+            ("GET", "/sns/jscode2session"): ("jscode2session", self._jscode2session),
+            ("POST", "/cgi-bin/stable_token"): ("stable_token", self._stable_token),
+            ("POST", "/wxa/msg_sec_check"): ("msg_sec_check", self._msg_sec_check),
+            ("POST", "/wxa/media_check_async"): ("media_check_async", self._media_check_async),
+        }
+        name, route = routes.get((method, parsed.path), ("unknown", None))
+        with self._lock:
+            self.requests.append({"name": name, "method": method, "path": parsed.path,
+                                  "query": query, "body": body})
+        if self.delays.get(name):
+            time.sleep(self.delays[name])
+        if self.down:
+            return self._reply(handler, 502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
+        if route is None:
+            return self._reply_json(handler, {"errcode": 404, "errmsg": "invalid url"}, status=404)
+        if body is None:
+            return self._reply_json(handler, self._error(47001))
+        forced = self._forced_error(name)
+        if forced is not None:
+            return self._reply_json(handler, self._error(forced))
+        if name in TOKEN_ENDPOINTS:
+            token = query.get("access_token", "")
+            if not token:
+                return self._reply_json(handler, self._error(41001))
+            with self._lock:
+                valid = token in self._valid_tokens and time.time() < self._token_expires
+            if not valid:
+                return self._reply_json(handler, self._error(40001))
+        self._reply_json(handler, route(query, body))
+
+    def _forced_error(self, name: str) -> int | None:
+        with self._lock:
+            error = self.errors.get(name)
+            if isinstance(error, list):
+                if not error:
+                    del self.errors[name]
+                    return None
+                return error.pop(0)
+            return error
+
+    @staticmethod
+    def _error(errcode: int) -> dict:
+        return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")}
+
+    def _reply_json(self, handler, payload: dict, status: int = 200) -> None:
+        self._reply(handler, status, json.dumps(payload, ensure_ascii=False).encode(),
+                    "application/json; encoding=utf-8")
+
+    @staticmethod
+    def _reply(handler, status: int, data: bytes, content_type: str) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def _jscode2session(self, query: dict, body: dict) -> dict:
+        if query.get("appid") != self.appid:
+            return self._error(40013)
+        if query.get("secret") != self.secret:
+            return self._error(40125)
+        if query.get("grant_type") != "authorization_code":
+            return self._error(47001)
+        code = query.get("js_code", "")
+        session = self.sessions.get(code)
+        if session is None:
+            return self._error(40029)
+        with self._lock:
+            if self.single_use_codes and code in self._used_codes:
+                return self._error(40163)
+            self._used_codes.add(code)
+        return dict(session)
+
+    def _stable_token(self, query: dict, body: dict) -> dict:
+        if body.get("grant_type") != "client_credential":
+            return self._error(47001)
+        if body.get("appid") != self.appid:
+            return self._error(40013)
+        if body.get("secret") != self.secret:
+            return self._error(40125)
+        now = time.time()
+        with self._lock:
+            # Like WeChat: the same token until it expires, unless force_refresh asks for a new one.
+            if body.get("force_refresh") or now >= self._token_expires or not self._token:
+                self._token = f"FAKE_TOKEN_{secrets.token_hex(16)}"
+                self._token_expires = now + self.token_ttl
+                self._valid_tokens = {self._token}
+            return {"access_token": self._token, "expires_in": int(self._token_expires - now)}
+
+    def _msg_sec_check(self, query: dict, body: dict) -> dict:
+        if body.get("version") != 2 or not isinstance(body.get("content"), str) or body.get("scene") not in (1, 2, 3, 4):
+            return self._error(47001)
+        if not body.get("openid"):
+            return self._error(40003)
+        content = body["content"]
+        suggest, label, keyword = "pass", 100, ""
+        for needle, (verdict, verdict_label) in self.text_verdicts.items():
+            if needle in content:
+                suggest, label, keyword = verdict, verdict_label, needle
+                break
+        detail = [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}]
+        if keyword:
+            detail.append({"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label,
+                           "level": 20, "keyword": keyword})
+        return {"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
+                "detail": detail, "trace_id": self._trace_id()}
+
+    def _media_check_async(self, query: dict, body: dict) -> dict:
+        if (body.get("version") != 2 or body.get("media_type") not in (1, 2)
+                or not body.get("media_url") or body.get("scene") not in (1, 2, 3, 4)):
+            return self._error(47001)
+        if not body.get("openid"):
+            return self._error(40003)
+        trace_id = self._trace_id()
+        suggest, label = self.media_verdict
+        for needle, verdict in self.media_verdicts.items():
+            if needle in body["media_url"]:
+                suggest, label = verdict
+                break
+        event = {
+            "ToUserName": self.original_id, "FromUserName": body["openid"],
+            "CreateTime": int(time.time()), "MsgType": "event", "Event": "wxa_media_check",
+            "appid": self.appid, "trace_id": trace_id, "version": 2,
+            "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest,
+                        "label": label, "prob": 90}],
+            "errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
+        }
+        if self.auto_push:
+            thread = threading.Thread(target=self._push_later, args=(event,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        else:
+            with self._lock:
+                self.queued_pushes.append(event)
+        return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}
+
+    @staticmethod
+    def _trace_id() -> str:
+        return f"{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+
+    # -- pushes --------------------------------------------------------------------------------
+
+    def _push_later(self, event: dict) -> None:
+        # The push comes after the API call has answered, as with WeChat.
+        time.sleep(max(self.push_delay, 0.05))
+        self._send_push(event)
+
+    def _send_push(self, event: dict) -> dict:
+        query = self.signed_query()
+        if self.push_format == "xml":
+            body, content_type = event_xml(event).encode(), "text/xml"
+        else:
+            body, content_type = json.dumps(event).encode(), "application/json"
+        status, text = 0, ""
+        try:
+            if self.push_to is not None:
+                status, text = self.push_to(query, body, content_type)
+            elif self.push_url:
+                url = f"{self.push_url}?{urllib.parse.urlencode(query)}"
+                request = urllib.request.Request(url, data=body, method="POST",
+                                                 headers={"Content-Type": content_type})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        status, text = response.status, response.read().decode()
+                except urllib.error.HTTPError as exc:
+                    status, text = exc.code, exc.read().decode(errors="replace")
+        except Exception as exc:  # a failed push is recorded, as WeChat would just retry
+            text = f"push failed: {exc!r}"
+        record = {"event": event, "query": query, "format": self.push_format,
+                  "status": status, "response": text}
+        with self._lock:
+            self.pushes.append(record)
+        return record
+
+
+def event_xml(event: dict) -> str:
+    """A push event in WeChat's XML form: strings in CDATA, lists repeat their element."""
+    def render(key: str, value) -> str:
+        if isinstance(value, dict):
+            return f"<{key}>{''.join(render(k, v) for k, v in value.items())}</{key}>"
+        if isinstance(value, list):
+            return "".join(render(key, item) for item in value)
+        if isinstance(value, str):
+            return f"<{key}><![CDATA[{value}]]></{key}>"
+        return f"<{key}>{escape(str(value))}</{key}>"
+    return "<xml>" + "".join(render(k, v) for k, v in event.items()) + "</xml>"
+
+
+@pytest.fixture
+def fake_wechat(settings):
+    """A started FakeWeChat with the WECHAT_* settings pointing at it."""
+    with FakeWeChat() as fake:
+        settings.WECHAT_API_BASE = fake.base_url
+        settings.WECHAT_APPID = fake.appid
+        settings.WECHAT_SECRET = fake.secret
+        settings.WECHAT_PUSH_TOKEN = fake.push_token
+        yield fake
