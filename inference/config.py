@@ -1,0 +1,22 @@
+"""Settings the inference core reads from the environment, each with a bare-machine default.
+
+Only the standard library is used here: ``inference/`` never imports Django.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def models_dir() -> Path:
+    """Where optional model files live (``MODELS_DIR``, default ``./models``).
+
+    Read on each call so that a worker, a test or a terminal session can point it elsewhere.
+    """
+    return Path(os.environ.get("MODELS_DIR") or "models")
+
+
+def inference_threads() -> int:
+    """CPU threads one model run may use (``INFERENCE_THREADS``, default: all cores)."""
+    raw = os.environ.get("INFERENCE_THREADS")
+    return int(raw) if raw else max(1, os.cpu_count() or 1)

@@ -1,0 +1,106 @@
+"""Find faces with dlib (HOG by default, the CNN detector on request) and describe each one."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import cv2
+import dlib
+import numpy as np
+
+from inference.errors import InferenceError
+from inference.faces import models
+from inference.faces.pose import frontal_score, head_pose, quality_score
+
+# Detection runs on a copy whose long side is at most this; landmarks use the full image.
+_DETECTION_LONG_SIDE = 800
+# Below this long side the HOG detector (smallest face ~80 px) needs one upsampling.
+_UPSAMPLE_BELOW = 400
+
+_cnn_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[int, int, int, int]  # left, top, right, bottom in image pixels
+    landmarks: np.ndarray = field(repr=False)  # (68, 2) float32, iBUG 300-W order
+    yaw: float
+    pitch: float
+    frontal_score: float
+    quality_score: float
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    def as_dict(self) -> dict:
+        return {
+            "box": [int(v) for v in self.box],
+            "landmarks": np.round(self.landmarks, 1).tolist(),
+            "yaw": round(self.yaw, 1),
+            "pitch": round(self.pitch, 1),
+            "frontal_score": round(self.frontal_score, 3),
+            "quality_score": round(self.quality_score, 3),
+        }
+
+
+def detect_faces(rgb: np.ndarray, *, detector: str = "hog", upsample: int | None = None) -> list[Face]:
+    """All faces in an RGB uint8 image, largest first.
+
+    ``upsample=None`` picks the working scale from the image size; an explicit value runs the
+    detector on the full-resolution image with that many upsamplings (slower, finds small faces).
+    """
+    rgb = _checked(rgb)
+    boxes = _detect_boxes(rgb, detector, upsample)
+    predictor = models.landmarks_68()
+    faces = []
+    for left, top, right, bottom in boxes:
+        shape = predictor(rgb, dlib.rectangle(left, top, right, bottom))
+        landmarks = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+        yaw, pitch = head_pose(landmarks, rgb.shape[:2])
+        box = (left, top, right, bottom)
+        faces.append(
+            Face(
+                box=box,
+                landmarks=landmarks,
+                yaw=yaw,
+                pitch=pitch,
+                frontal_score=frontal_score(yaw, pitch),
+                quality_score=quality_score(rgb, box),
+            )
+        )
+    faces.sort(key=lambda face: face.width * (face.box[3] - face.box[1]), reverse=True)
+    return faces
+
+
+def _detect_boxes(rgb: np.ndarray, detector: str, upsample: int | None) -> list[tuple[int, int, int, int]]:
+    if detector not in ("hog", "cnn"):
+        raise InferenceError(f"Unknown face detector {detector!r}: use 'hog' or 'cnn'.", code="bad_request")
+    scale = 1.0
+    work = rgb
+    if upsample is None:
+        long_side = max(rgb.shape[:2])
+        if long_side > _DETECTION_LONG_SIDE:
+            scale = _DETECTION_LONG_SIDE / long_side
+            size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
+            work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        upsample = 1 if max(work.shape[:2]) < _UPSAMPLE_BELOW else 0
+    if detector == "hog":
+        rects = models.hog_detector()(work, upsample)
+    else:
+        # dlib's DNNs keep per-call buffers inside the network: one call at a time.
+        with _cnn_lock:
+            rects = [d.rect for d in models.cnn_detector()(work, upsample)]
+    return [
+        (round(r.left() / scale), round(r.top() / scale), round(r.right() / scale), round(r.bottom() / scale))
+        for r in rects
+    ]
+
+
+def _checked(rgb: np.ndarray) -> np.ndarray:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InferenceError(
+            f"Expected an RGB uint8 image of shape (H, W, 3), got {rgb.dtype} {rgb.shape}.",
+            code="bad_image",
+        )
+    return np.ascontiguousarray(rgb)
