@@ -5,7 +5,7 @@ import argparse
 import json
 
 from inference.faces.detect import detect_faces
-from inference.images import read_rgb
+from inference.faces.photo import read_rgb
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

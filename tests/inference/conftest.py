@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from inference.images import read_rgb
+from inference.faces.photo import read_rgb
 
 SHARED_FACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "faces"
 
