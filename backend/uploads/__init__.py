@@ -1,0 +1,1 @@
+"""Upload handling: turning untrusted bytes and URLs into clean images."""
