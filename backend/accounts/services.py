@@ -1,0 +1,58 @@
+"""Logging users in: WeChat code exchange or the dev login, each ending in a fresh token."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.models import AuthToken, WechatAccount
+from backend.accounts.wechat import code_to_session
+from backend.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_at: datetime
+    user: object
+
+
+def token_issue(*, user) -> Login:
+    token = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(hours=settings.TOKEN_TTL_HOURS)
+    AuthToken.objects.create(user=user, digest=AuthToken.digest_of(token), expires_at=expires_at)
+    return Login(token=token, expires_at=expires_at, user=user)
+
+
+@transaction.atomic
+def account_for_openid(*, openid: str, unionid: str = "", session_key: str = ""):
+    """Find or create the user behind an openid, keeping the newest session_key and unionid."""
+    account = WechatAccount.objects.select_for_update().filter(openid=openid).first()
+    if account is None:
+        user = get_user_model().objects.create_user(username=f"wx_{openid}"[:150])
+        account = WechatAccount.objects.create(user=user, openid=openid)
+    if unionid:
+        account.unionid = unionid
+    if session_key:
+        account.session_key = session_key
+    account.last_login_at = timezone.now()
+    account.save()
+    return account.user
+
+
+def login_wechat(*, code: str) -> Login:
+    session = code_to_session(code)
+    user = account_for_openid(openid=session.openid, unionid=session.unionid,
+                              session_key=session.session_key)
+    return token_issue(user=user)
+
+
+def login_dev(*, openid: str) -> Login:
+    if not settings.DEV_LOGIN:
+        raise NotFound("Dev login is off on this server.", code="dev_login_disabled")
+    return token_issue(user=account_for_openid(openid=openid))

@@ -1,0 +1,139 @@
+"""POST /generate, GET /jobs, GET /jobs/{id}, GET /download/{result_id}."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from backend.errors import Gone, ServiceError
+from backend.jobs import selectors, services
+from backend.storage import get_storage
+from backend.uploads.models import ModerationState
+
+
+class ResultOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    format = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    engine = serializers.CharField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, result) -> str:
+        return self.context["request"].build_absolute_uri(reverse("download", args=[result.id]))
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class JobOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    mode = serializers.CharField()
+    state = serializers.CharField()
+    progress = serializers.IntegerField()
+    stage = serializers.CharField()
+    message = serializers.CharField()
+    engine = serializers.CharField()
+    upload_id = serializers.UUIDField(allow_null=True)
+    params = serializers.JSONField()
+    text = serializers.CharField()
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    error = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField()
+    metadata = serializers.JSONField()
+
+    def get_error(self, job) -> ErrorOutput | None:
+        return {"code": job.error_code, "message": job.error_message} if job.error_code else None
+
+    def get_results(self, job) -> ResultOutput(many=True):
+        visible = [r for r in job.results.all() if r.moderation_state == ModerationState.CLEAR]
+        return ResultOutput(visible, many=True, context=self.context).data
+
+
+class GenerateApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "generate"
+
+    class Input(serializers.Serializer):
+        upload_id = serializers.UUIDField()
+        mode = serializers.CharField(max_length=32)
+        params = serializers.DictField(required=False, default=dict)
+        text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                     trim_whitespace=True)
+
+    class Accepted(serializers.Serializer):
+        job_id = serializers.UUIDField()
+        state = serializers.CharField()
+        status_url = serializers.CharField()
+        ws_url = serializers.CharField()
+
+    @extend_schema(request=Input, responses={202: Accepted},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > 100:
+            raise ServiceError("Idempotency-Key must be at most 100 characters.",
+                               code="invalid_idempotency_key")
+        job = services.job_create(user=request.user, idempotency_key=key, **data.validated_data)
+        ws_scheme = "wss" if request.is_secure() else "ws"
+        return Response({
+            "job_id": str(job.id),
+            "state": job.state,
+            "status_url": request.build_absolute_uri(reverse("job-detail", args=[job.id])),
+            "ws_url": f"{ws_scheme}://{request.get_host()}/ws/jobs/{job.id}/",
+        }, status=202)
+
+
+class JobListApi(APIView):
+    @extend_schema(responses=JobOutput(many=True))
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.job_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(
+            JobOutput(page, many=True, context={"request": request}).data)
+
+
+class JobDetailApi(APIView):
+    @extend_schema(responses=JobOutput)
+    def get(self, request, job_id):
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        return Response(JobOutput(job, context={"request": request}).data)
+
+
+class DownloadApi(APIView):
+    @extend_schema(responses={(200, "image/*"): bytes, 302: None})
+    def get(self, request, result_id):
+        result = selectors.result_get(user=request.user, result_id=result_id)
+        if result.expires_at <= timezone.now():
+            raise Gone("This result has expired and was deleted; generate it again.")
+        if result.moderation_state != ModerationState.CLEAR:
+            raise ServiceError("This result is waiting for a moderator.", code="under_review",
+                               status=403)
+        storage = get_storage()
+        if storage.kind == "s3":
+            return HttpResponseRedirect(storage.share_url(
+                result.storage_key, settings.DOWNLOAD_URL_TTL, content_type=result.content_type))
+        try:
+            handle = storage.open(result.storage_key)
+        except KeyError as exc:
+            raise Gone("This result is no longer stored.") from exc
+        response = FileResponse(handle, content_type=result.content_type)
+        response["Content-Disposition"] = f'inline; filename="{result.id}.{result.format}"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response

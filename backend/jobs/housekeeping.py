@@ -1,0 +1,80 @@
+"""Retention and recovery: delete what is older than RETENTION_HOURS, fail jobs stuck past
+their deadline, and resume jobs a dead process left queued."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from backend.jobs.models import Job, JobState, Result
+from backend.storage import get_storage
+from backend.uploads.models import Upload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PurgeReport:
+    results: int = 0
+    uploads: int = 0
+    jobs_expired: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def purge_expired(*, now: datetime | None = None) -> PurgeReport:
+    """Delete every upload and result past its deadline: first the stored object, then the row.
+    A row whose object could not be deleted stays, so the next run tries again."""
+    now = now or timezone.now()
+    report = PurgeReport()
+    storage = get_storage()
+    for model, counter in ((Result, "results"), (Upload, "uploads")):
+        for row in model.objects.filter(expires_at__lte=now).iterator():
+            try:
+                storage.delete(row.storage_key)
+            except Exception as exc:  # noqa: BLE001
+                report.failures.append(f"{row.storage_key}: {exc}")
+                continue
+            row.delete()
+            setattr(report, counter, getattr(report, counter) + 1)
+    report.jobs_expired = (Job.objects.filter(expires_at__lte=now)
+                           .exclude(state=JobState.EXPIRED)
+                           .update(state=JobState.EXPIRED, stage="expired", params={}, text="",
+                                   updated_at=now))
+    if report.failures:
+        log.warning("purge: %d deletions failed, retried next run", len(report.failures))
+    return report
+
+
+def jobs_sweep_stuck(*, now: datetime | None = None) -> int:
+    """Fail jobs still running past their deadline (their worker died or hung)."""
+    from backend.jobs.services import job_fail
+
+    now = now or timezone.now()
+    count = 0
+    for job in Job.objects.filter(state=JobState.RUNNING, deadline_at__lt=now):
+        job_fail(job=job, code="job_timeout",
+                 message="This job stopped responding; try again.", token=job.attempt_token)
+        count += 1
+    return count
+
+
+def jobs_resume(*, older_than: timedelta = timedelta(0)) -> int:
+    """Dispatch queued jobs (and, embedded, jobs left running by a dead process) again."""
+    from backend.jobs.services import job_dispatch
+
+    cutoff = timezone.now() - older_than
+    if settings.TASK_RUNNER == "inprocess":
+        Job.objects.filter(state=JobState.RUNNING).update(state=JobState.QUEUED, stage="queued")
+    jobs = list(Job.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff))
+    for job in jobs:
+        job_dispatch(job=job)
+    return len(jobs)
+
+
+def housekeeping(*, now: datetime | None = None) -> PurgeReport:
+    report = purge_expired(now=now)
+    jobs_sweep_stuck(now=now)
+    return report

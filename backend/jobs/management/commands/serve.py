@@ -1,0 +1,29 @@
+"""``manage.py serve``: one process that serves HTTP and websockets and, in embedded mode, also
+runs the jobs (in-process worker) and the retention scheduler."""
+from __future__ import annotations
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, then serve the app with uvicorn (embedded worker when TASK_RUNNER=inprocess)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-migrate", action="store_true")
+
+    def handle(self, *args, host, port, no_migrate, **options):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        if settings.TASK_RUNNER == "inprocess":
+            from backend.jobs import runner
+
+            runner.start_embedded()
+            self.stdout.write("embedded worker and scheduler started")
+        uvicorn.run("backend.asgi:application", host=host, port=port, log_level="info",
+                    lifespan="off", ws_max_size=1 << 20)

@@ -1,0 +1,95 @@
+"""A generation job and the results it produced."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from backend.uploads.models import ModerationState
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+
+
+TERMINAL_STATES = {JobState.SUCCEEDED, JobState.FAILED, JobState.EXPIRED}
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    upload = models.ForeignKey("uploads.Upload", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="jobs")
+    mode = models.CharField(max_length=32)
+    params = models.JSONField(default=dict, blank=True)
+    text = models.CharField(max_length=200, blank=True, default="")
+    state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.QUEUED,
+                             db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=40, default="queued")
+    message = models.CharField(max_length=200, blank=True, default="")
+    error_code = models.CharField(max_length=40, blank=True, default="")
+    error_message = models.CharField(max_length=300, blank=True, default="")
+    engine = models.CharField(max_length=160, blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    cache_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    moderation_case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Which attempt owns the job; only that attempt may store results (redelivery guard).
+    attempt_token = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"],
+                                    condition=Q(idempotency_key__isnull=False),
+                                    name="job_idempotency_per_owner"),
+        ]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def __str__(self) -> str:
+        return f"job {self.id} ({self.mode}, {self.state})"
+
+
+class Result(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="results")
+    kind = models.CharField(max_length=24)
+    storage_key = models.CharField(max_length=255)
+    format = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    engine = models.CharField(max_length=160)
+    metadata = models.JSONField(default=dict, blank=True)
+    moderation_state = models.CharField(max_length=12, choices=ModerationState.choices,
+                                        default=ModerationState.CLEAR)
+    moderation_case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"result {self.id} ({self.kind})"

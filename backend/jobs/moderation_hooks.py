@@ -1,0 +1,32 @@
+"""What a moderator's decision does to uploads, jobs and results that it held."""
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from backend.jobs.models import Job, JobState, Result
+from backend.jobs.services import job_reject, job_release
+from backend.storage import get_storage
+from backend.uploads.models import ModerationState, Upload
+from backend.uploads.services import upload_discard
+from moderation.signals import case_decided
+
+
+@receiver(case_decided)
+def on_case_decided(sender, case, **kwargs) -> None:
+    approved = case.state == "approved"
+    for upload in Upload.objects.filter(moderation_case_id=case.id):
+        if approved:
+            upload.moderation_state = ModerationState.CLEAR
+            upload.save(update_fields=["moderation_state"])
+        else:
+            upload_discard(upload=upload)
+    for result in Result.objects.filter(moderation_case_id=case.id):
+        if approved:
+            result.moderation_state = ModerationState.CLEAR
+            result.save(update_fields=["moderation_state"])
+        else:
+            get_storage().delete(result.storage_key)
+            result.delete()
+    jobs = Job.objects.filter(moderation_case_id=case.id, state=JobState.BLOCKED)
+    for job in jobs:
+        job_release(job=job) if approved else job_reject(job=job)

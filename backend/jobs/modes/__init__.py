@@ -1,0 +1,2 @@
+"""Every generation mode the service offers; importing this package registers them."""
+from backend.jobs.modes import anime  # noqa: F401

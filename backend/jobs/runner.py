@@ -1,0 +1,83 @@
+"""The embedded worker: a small thread pool running the very task functions Celery runs,
+plus a scheduler thread for housekeeping. Used when no Redis is configured."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+_scheduler: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.INPROCESS_WORKERS,
+                                       thread_name_prefix="job")
+        return _pool
+
+
+def _run(job_id) -> None:
+    from backend.jobs.services import job_run
+
+    close_old_connections()
+    try:
+        job_run(job_id=job_id)
+    except Exception:  # noqa: BLE001
+        log.exception("in-process job %s crashed", job_id)
+    finally:
+        close_old_connections()
+
+
+def submit(job_id):
+    return _executor().submit(_run, job_id)
+
+
+def wait_idle(timeout: float = 60.0) -> None:
+    """Block until every submitted job has finished (tests and shutdown)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def start_embedded() -> None:
+    """Resume jobs a previous process left behind and start the housekeeping scheduler."""
+    global _scheduler
+    from backend.jobs.housekeeping import jobs_resume
+
+    resumed = jobs_resume()
+    if resumed:
+        log.info("resumed %d queued jobs", resumed)
+    if _scheduler is None:
+        _stop.clear()
+        _scheduler = threading.Thread(target=_schedule_loop, name="housekeeping", daemon=True)
+        _scheduler.start()
+
+
+def stop_embedded() -> None:
+    global _scheduler
+    _stop.set()
+    _scheduler = None
+    wait_idle()
+
+
+def _schedule_loop() -> None:
+    from backend.jobs.housekeeping import housekeeping
+
+    while not _stop.wait(settings.PURGE_INTERVAL_SECONDS):
+        close_old_connections()
+        try:
+            housekeeping()
+        except Exception:  # noqa: BLE001
+            log.exception("housekeeping failed")

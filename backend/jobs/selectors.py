@@ -1,0 +1,23 @@
+"""Reading jobs and results, always scoped to their owner."""
+from __future__ import annotations
+
+from backend.errors import NotFound
+from backend.jobs.models import Job, Result
+
+
+def job_list(*, user):
+    return Job.objects.filter(owner=user).prefetch_related("results").order_by("-created_at")
+
+
+def job_get(*, user, job_id) -> Job:
+    job = Job.objects.filter(owner=user, id=job_id).prefetch_related("results").first()
+    if job is None:
+        raise NotFound("No such job.", code="job_not_found")
+    return job
+
+
+def result_get(*, user, result_id) -> Result:
+    result = Result.objects.filter(owner=user, id=result_id).first()
+    if result is None:
+        raise NotFound("No such result.", code="result_not_found")
+    return result

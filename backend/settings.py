@@ -1,0 +1,191 @@
+"""Every setting of the service, each read from one environment variable with a default that
+works on a bare machine (embedded mode: SQLite, local files, in-memory channel layer and an
+in-process worker). The README lists them all."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from backend.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "backend.accounts",
+    "backend.uploads",
+    "backend.jobs",
+    "moderation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+ASGI_APPLICATION = "backend.asgi.application"
+WSGI_APPLICATION = "backend.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite under var/ unless DATABASE_URL points at PostgreSQL.
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "db.sqlite3",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            # A file, not memory: the in-process worker's threads must see the test data.
+            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker, channel layer and shared cache when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "mx")},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": env_str("CACHE_PREFIX", "mx")}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Jobs: "celery" with Redis, else the in-process worker running the same task functions.
+TASK_RUNNER = env_str("TASK_RUNNER", "celery" if REDIS_URL else "inprocess")
+INPROCESS_WORKERS = env_int("INPROCESS_WORKERS", 2)
+JOB_SOFT_TIME_LIMIT = env_int("JOB_SOFT_TIME_LIMIT", 240)
+JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 300)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+PURGE_INTERVAL_SECONDS = env_int("PURGE_INTERVAL_SECONDS", 600)
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged job (its worker died) is redelivered after this many seconds.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 60),
+}
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired": {"task": "backend.jobs.tasks.purge_expired_task",
+                      "schedule": float(PURGE_INTERVAL_SECONDS)},
+}
+
+# --- Storage: local files under var/media unless S3_ENDPOINT is set.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+S3_ENDPOINT = env_str("S3_ENDPOINT", "")
+S3_ACCESS_KEY = env_str("S3_ACCESS_KEY", "")
+S3_SECRET_KEY = env_str("S3_SECRET_KEY", "")
+S3_BUCKET = env_str("S3_BUCKET", "mengxiang")
+S3_REGION = env_str("S3_REGION", "us-east-1")
+S3_PUBLIC_ENDPOINT = env_str("S3_PUBLIC_ENDPOINT", "")
+DOWNLOAD_URL_TTL = env_int("DOWNLOAD_URL_TTL", 300)
+
+# --- Uploads and retention.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+UPLOAD_MAX_SIDE = env_int("UPLOAD_MAX_SIDE", 12_000)
+UPLOAD_URL_TIMEOUT = env_float("UPLOAD_URL_TIMEOUT", 10.0)
+UPLOAD_URL_ALLOW_NETWORKS = env_list("UPLOAD_URL_ALLOW_NETWORKS", "")
+RETENTION_HOURS = env_float("RETENTION_HOURS", 72)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+
+# --- Models and pipelines.
+MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
+SD_MODEL_DIR = env_str("SD_MODEL_DIR", "")
+ANIME_DEFAULT_STYLE = env_str("ANIME_DEFAULT_STYLE", "auto")
+
+# --- Auth.
+WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_APPID = env_str("WECHAT_APPID", "")
+WECHAT_SECRET = env_str("WECHAT_SECRET", "")
+WECHAT_TIMEOUT = env_float("WECHAT_TIMEOUT", 5.0)
+DEV_LOGIN = env_bool("DEV_LOGIN", False)
+TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+
+# --- API.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.accounts.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "backend.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_RATES": {
+        "upload": env_str("THROTTLE_UPLOAD", "30/min"),
+        "generate": env_str("THROTTLE_GENERATE", "20/min"),
+        "auth": env_str("THROTTLE_AUTH", "30/min"),
+    },
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mengxiang API",
+    "DESCRIPTION": "Photos in, anime avatars and stickers out. Every error is {error: {code, message}}.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,43 @@
+"""URL roots: the JSON API, the admin, the OpenAPI schema and docs."""
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backend import health, share
+from backend.accounts.api import DevLoginApi, WechatLoginApi
+from backend.errors import error_body
+from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi
+from backend.uploads.api import UploadApi
+
+urlpatterns = [
+    path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
+    path("auth/dev", DevLoginApi.as_view(), name="auth-dev"),
+    path("upload", UploadApi.as_view(), name="upload"),
+    path("generate", GenerateApi.as_view(), name="generate"),
+    path("jobs", JobListApi.as_view(), name="job-list"),
+    path("jobs/<uuid:job_id>", JobDetailApi.as_view(), name="job-detail"),
+    path("download/<uuid:result_id>", DownloadApi.as_view(), name="download"),
+    path("files/<str:token>", share.storage_share, name="storage-share"),
+    path("moderation/", include("moderation.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
+         name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+
+def _json_error(code: str, message: str, status: int):
+    from django.http import JsonResponse
+
+    def view(request, exception=None):
+        return JsonResponse(error_body(code, message), status=status)
+
+    return view
+
+
+handler400 = _json_error("bad_request", "The request could not be read.", 400)
+handler403 = _json_error("forbidden", "You are not allowed to do this.", 403)
+handler404 = _json_error("not_found", "No such address.", 404)
+handler500 = _json_error("internal_error", "Something went wrong on our side.", 500)
