@@ -6,12 +6,13 @@ from PIL import Image
 from rest_framework import serializers
 
 from backend.jobs.pipelines import Output, Pipeline, PipelineInput, register
-from inference.anime import available_styles, stylize
 
 
 def best_style() -> str:
     """The configured style, or with ``auto`` the best one installed (a checkpoint beats the
     procedural style)."""
+    from inference.anime import available_styles
+
     if settings.ANIME_DEFAULT_STYLE != "auto":
         return settings.ANIME_DEFAULT_STYLE
     names = [s["name"] for s in available_styles(settings.MODELS_DIR)]
@@ -27,6 +28,8 @@ class AnimeParams(serializers.Serializer):
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.6)
 
     def validate_style(self, value: str) -> str:
+        from inference.anime import available_styles
+
         names = {s["name"] for s in available_styles(settings.MODELS_DIR)}
         if value not in names:
             raise serializers.ValidationError(f"unknown style; choose one of {sorted(names)}")
@@ -34,6 +37,9 @@ class AnimeParams(serializers.Serializer):
 
 
 def run(job: PipelineInput) -> list[Output]:
+    # Imported here so the web process never loads torch; workers load it once.
+    from inference.anime import stylize
+
     styled = stylize(job.image, style=job.params.get("style") or best_style(),
                      mode=job.params["mode"], strength=job.params["strength"],
                      models_dir=settings.MODELS_DIR, progress=job.progress)
