@@ -1,30 +1,290 @@
-"""Moderation services: the one entry point the rest of the backend calls.
+"""Moderation services: the one entry point the rest of the backend calls, and the decisions.
 
 Contract (the backend codes against this):
     moderate_text(*, text, user, subject) -> Verdict
     moderate_image(*, image, user, subject_type, subject_id, preview_key) -> Verdict
+    case_approve / case_reject (admins), wechat_push_receive (WeChat's asynchronous verdicts)
+
+Providers chain: the local filters first (word lists, NudeNet); WeChat content security when
+``MODERATION_WECHAT`` is on and the local filters did not already block. The worst answer wins:
+any "review" holds the content. A provider that fails (WeChat down, refusing) holds the content
+for a person unless ``MODERATION_FAIL_OPEN`` is on (then it counts as a pass).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from backend.errors import BadRequest, ServiceError
+from moderation import imagecheck
+from moderation.models import (Action, CaseEvent, CaseState, ModerationCase, SensitiveWord,
+                               WordCategory)
+from moderation.seeds import read_seed_lists
+from moderation.selectors import text_filter_current
+from moderation.signals import case_decided
+from moderation.wechat import LABELS as WECHAT_LABELS
+from moderation.wechat import ContentSecurity, WeChatError
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("moderation.audit")
+
+PASS, REVIEW, BLOCK = "pass", "review", "block"
+_SEVERITY = {PASS: 0, REVIEW: 1, BLOCK: 2}
+MESSAGES = {
+    BLOCK: ("content_blocked",
+            "This goes against our content rules and was not accepted. "
+            "Please use a different photo or other words."),
+    REVIEW: ("under_review",
+             "This is waiting for a moderator's review; you will be notified when it is decided. "
+             "Nothing to do until then."),
+}
+WECHAT_ACTIONS = {"risky": BLOCK, "review": REVIEW, "pass": PASS}
 
 
 @dataclass(frozen=True)
 class Verdict:
     decision: str  # "pass" | "review" | "block"
     code: str = ""  # "content_blocked" | "under_review" when not passing
-    message: str = ""
+    message: str = ""  # for the user: what happened and what to do
     labels: list = field(default_factory=list)
     case_id: int | None = None
 
     @property
     def passed(self) -> bool:
-        return self.decision == "pass"
+        return self.decision == PASS
 
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _SEVERITY[a] >= _SEVERITY[b] else b
+
+
+def _openid(user) -> str:
+    account = getattr(user, "wechat", None) if user is not None else None
+    return getattr(account, "openid", "") or ""
+
+
+def _provider_failed(decision: str, labels: list, exc: Exception) -> str:
+    """WeChat did not answer usefully: hold the content (fail closed) or let it pass (open)."""
+    fail_open = _setting("MODERATION_FAIL_OPEN", False)
+    action = PASS if fail_open else REVIEW
+    log.warning("wechat content security failed (%s); failing %s", exc,
+                "open" if fail_open else "closed")
+    labels.append({"provider": "wechat", "label": "unavailable", "action": action,
+                   "error": str(exc)[:200]})
+    return _worse(decision, action)
+
+
+# -- text ----------------------------------------------------------------------------------------
 
 def moderate_text(*, text: str, user, subject: str) -> Verdict:
-    return Verdict("pass")
+    """Screen text the user wrote (sticker captions, descriptions, transcripts)."""
+    text = text or ""
+    text_filter, actions = text_filter_current()
+    labels, decision = [], PASS
+    for hit in text_filter.scan(text):
+        action = actions.get(hit.category, BLOCK)
+        labels.append({"provider": "wordfilter", "label": hit.category, "action": action,
+                       **hit.as_dict()})
+        decision = _worse(decision, action)
+    if decision != BLOCK and text.strip() and _setting("MODERATION_WECHAT", False):
+        try:
+            openid = _openid(user)
+            if not openid:
+                raise WeChatError(40003, "user has no WeChat openid")
+            result = ContentSecurity().msg_sec_check(
+                content=text, openid=openid, scene=_setting("MODERATION_WECHAT_SCENE", 2))
+            action = WECHAT_ACTIONS[result["suggest"]]
+            if action != PASS:
+                labels.append({"provider": "wechat", "label": WECHAT_LABELS.get(result["label"], "other"),
+                               "code": result["label"], "suggest": result["suggest"],
+                               "action": action, "trace_id": result["trace_id"]})
+                decision = _worse(decision, action)
+        except WeChatError as exc:
+            decision = _provider_failed(decision, labels, exc)
+    return _conclude(decision=decision, labels=labels, user=user, subject_type="text",
+                     subject_id="", subject=subject, text=text)
+
+
+# -- images --------------------------------------------------------------------------------------
+
+def nudenet_rules() -> dict[str, tuple[str, float]]:
+    rules = dict(imagecheck.DEFAULT_RULES)
+    rules.update(imagecheck.parse_rules(_setting("MODERATION_NUDENET_RULES", None)))
+    return rules
+
+
+def _public_url(key: str) -> str:
+    from backend.storage import get_storage
+
+    if not key:
+        raise WeChatError(-2, "no stored object to show WeChat")
+    url = get_storage().share_url(key, _setting("MODERATION_WECHAT_MEDIA_URL_TTL", 3600))
+    if url.startswith("/"):
+        base = _setting("MODERATION_PUBLIC_BASE_URL", "")
+        if not base:
+            raise WeChatError(-2, "MODERATION_PUBLIC_BASE_URL is not set: WeChat cannot fetch the image")
+        url = base.rstrip("/") + url
+    return url
 
 
 def moderate_image(*, image, user, subject_type: str, subject_id, preview_key: str = "") -> Verdict:
-    return Verdict("pass")
+    """Screen an upload before processing or a result before download."""
+    labels, decision, trace_id = [], PASS, ""
+    if _setting("MODERATION_NUDENET", True):
+        detections = imagecheck.detect(image, threads=_setting("MODERATION_NUDENET_THREADS", 2))
+        decision, labels = imagecheck.judge(detections, nudenet_rules())
+    if decision != BLOCK and _setting("MODERATION_WECHAT", False) and _setting("MODERATION_WECHAT_IMAGES", True):
+        try:
+            openid = _openid(user)
+            if not openid:
+                raise WeChatError(40003, "user has no WeChat openid")
+            trace_id = ContentSecurity().media_check_async(
+                media_url=_public_url(preview_key), openid=openid,
+                scene=_setting("MODERATION_WECHAT_SCENE", 2))
+            # Held until WeChat's push arrives: pass then releases it (if nothing else holds it).
+            labels.append({"provider": "wechat", "label": "pending", "action": REVIEW,
+                           "trace_id": trace_id})
+            decision = _worse(decision, REVIEW)
+        except WeChatError as exc:
+            decision = _provider_failed(decision, labels, exc)
+    return _conclude(decision=decision, labels=labels, user=user, subject_type=subject_type,
+                     subject_id=str(subject_id or ""), subject=subject_type,
+                     preview_key=preview_key, trace_id=trace_id)
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+def _conclude(*, decision: str, labels: list, user, subject_type: str, subject_id: str,
+              subject: str, text: str = "", preview_key: str = "", trace_id: str = "") -> Verdict:
+    if decision == PASS:
+        return Verdict(PASS, labels=labels)
+    providers = sorted({label["provider"] for label in labels if label["action"] != PASS})
+    now = timezone.now()
+    blocked = decision == BLOCK
+    with transaction.atomic():
+        case = ModerationCase.objects.create(
+            subject_type=subject_type, subject_id=subject_id, subject=subject,
+            user=user if getattr(user, "pk", None) else None, text=text[:10_000],
+            preview_key=preview_key, providers=",".join(providers), labels=labels,
+            verdict=decision, state=CaseState.REJECTED if blocked else CaseState.PENDING,
+            awaiting_trace_id=trace_id, decided_at=now if blocked else None,
+            reason="blocked automatically by " + ", ".join(providers) if blocked else "")
+        CaseEvent.objects.create(case=case, action="opened", provider=",".join(providers),
+                                 reason=case.reason, data={"verdict": decision, "labels": labels})
+    audit.info("case %s opened: %s %s %s by user %s -> %s (%s)", case.id, subject_type,
+               subject_id, subject, case.user_id, decision, case.providers)
+    code, message = MESSAGES[decision]
+    return Verdict(decision, code=code, message=message, labels=labels, case_id=case.id)
+
+
+class CaseAlreadyDecided(ServiceError):
+    status = 409
+    code = "already_decided"
+    default_message = "This case was already decided; reload the queue."
+
+
+def _decide(*, case_id: int, state: str, actor=None, provider: str = "", reason: str = "") -> ModerationCase:
+    """Record the decision, audit it and tell the backend (inside one transaction: if releasing
+    or deleting the content fails, the decision is rolled back and can be taken again)."""
+    with transaction.atomic():
+        case = ModerationCase.objects.select_for_update().get(id=case_id)
+        if case.state != CaseState.PENDING:
+            raise CaseAlreadyDecided()
+        case.state, case.decided_by, case.decided_at = state, actor, timezone.now()
+        case.reason = reason
+        case.awaiting_trace_id = "" if actor is not None else case.awaiting_trace_id
+        case.save()
+        CaseEvent.objects.create(case=case, action=state, actor=actor, provider=provider, reason=reason)
+        case_decided.send(sender=ModerationCase, case=case)
+    audit.info("case %s %s by %s: %s", case.id, state,
+               f"user {actor.pk}" if actor is not None else provider, reason)
+    return case
+
+
+def case_approve(*, case_id: int, moderator, reason: str = "") -> ModerationCase:
+    """Release held content: the backend continues the job / lets the result be downloaded."""
+    return _decide(case_id=case_id, state=CaseState.APPROVED, actor=moderator, reason=reason.strip())
+
+
+def case_reject(*, case_id: int, moderator, reason: str) -> ModerationCase:
+    """Refuse held content: the backend deletes it at once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadRequest("Say why the content is rejected (reason).", code="reason_required")
+    return _decide(case_id=case_id, state=CaseState.REJECTED, actor=moderator, reason=reason)
+
+
+def wechat_push_receive(*, event: dict) -> ModerationCase | None:
+    """Apply a ``wxa_media_check`` push: risky rejects, pass approves unless another provider
+    holds the case, review leaves it for a person. Other events are ignored."""
+    if event.get("Event") != "wxa_media_check" or not event.get("trace_id"):
+        return None
+    result = event.get("result") or {}
+    suggest = result.get("suggest")
+    if int(event.get("errcode") or 0) != 0 or suggest not in WECHAT_ACTIONS:
+        # WeChat could not check it (e.g. failed to fetch the image): same rule as it being down.
+        action = PASS if _setting("MODERATION_FAIL_OPEN", False) else REVIEW
+        label = {"provider": "wechat", "label": "unavailable", "action": action,
+                 "error": f"errcode {event.get('errcode')}: {event.get('errmsg', '')}"}
+    else:
+        action = WECHAT_ACTIONS[suggest]
+        code = int(result.get("label") or 0)
+        label = {"provider": "wechat", "label": WECHAT_LABELS.get(code, "other"), "code": code,
+                 "suggest": suggest, "action": action}
+    with transaction.atomic():
+        case = (ModerationCase.objects.select_for_update()
+                .filter(awaiting_trace_id=event["trace_id"]).first())
+        if case is None:
+            log.warning("wxa_media_check push for unknown trace_id %s", event["trace_id"])
+            return None
+        label["trace_id"] = case.awaiting_trace_id
+        case.labels = [l for l in case.labels if l.get("provider") != "wechat"] + [label]
+        case.awaiting_trace_id = ""
+        case.save(update_fields=["labels", "awaiting_trace_id"])
+        CaseEvent.objects.create(case=case, action="provider_verdict", provider="wechat",
+                                 data={"result": result, "action": action,
+                                       "errcode": event.get("errcode", 0)})
+        others_hold = any(l.get("action") != PASS for l in case.labels if l.get("provider") != "wechat")
+        if case.state != CaseState.PENDING:
+            return case
+        if action == BLOCK:
+            return _decide(case_id=case.id, state=CaseState.REJECTED, provider="wechat",
+                           reason=f"WeChat content security: risky ({label['label']})")
+        if action == PASS and not others_hold:
+            return _decide(case_id=case.id, state=CaseState.APPROVED, provider="wechat",
+                           reason="WeChat content security: pass")
+    return case
+
+
+# -- word lists ----------------------------------------------------------------------------------
+
+def wordlists_seed(*, replace: bool = False) -> dict:
+    """Load the seed lists shipped in moderation/wordlists into the database.
+
+    Adds what is missing and leaves admins' edits alone (a category's action, words they
+    deactivated). ``replace`` resets the seeded categories to the files exactly.
+    """
+    created_words = 0
+    with transaction.atomic():
+        for seed in read_seed_lists():
+            action = seed.action if seed.action in Action.values else Action.BLOCK
+            category, made = WordCategory.objects.get_or_create(
+                name=seed.category, defaults={"action": action, "description": seed.description})
+            if replace and not made:
+                category.action, category.description = action, seed.description
+                category.save()
+                category.words.all().delete()
+            existing = set(category.words.values_list("word", flat=True))
+            new = [SensitiveWord(category=category, word=word, whole_word=whole)
+                   for word, whole in dict(seed.words).items() if word not in existing]
+            SensitiveWord.objects.bulk_create(new)
+            created_words += len(new)
+    return {"categories": WordCategory.objects.count(), "words_added": created_words}

@@ -1,0 +1,126 @@
+"""The moderators' API (staff only) and the endpoint WeChat pushes asynchronous verdicts to."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.errors import BadRequest, Forbidden, NotFound
+from moderation import selectors, services
+from moderation.models import CaseState, SubjectType
+from moderation.wechat import parse_push, push_signature_valid
+
+
+def _preview_url(request, key: str) -> str:
+    if not key:
+        return ""
+    from backend.storage import get_storage
+
+    url = get_storage().share_url(key, getattr(settings, "MODERATION_PREVIEW_TTL", 600))
+    return request.build_absolute_uri(url) if url.startswith("/") else url
+
+
+class CaseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject_type = serializers.CharField()
+    subject_id = serializers.CharField()
+    subject = serializers.CharField()
+    user_id = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+    preview_url = serializers.SerializerMethodField()
+    providers = serializers.CharField()
+    labels = serializers.JSONField()
+    verdict = serializers.CharField()
+    state = serializers.CharField()
+    awaiting_provider = serializers.SerializerMethodField()
+    decided_by = serializers.SerializerMethodField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_preview_url(self, case) -> str:
+        # Short-lived: the queue is reloaded, previews are never kept.
+        return _preview_url(self.context["request"], case.preview_key) if case.state == CaseState.PENDING else ""
+
+    def get_awaiting_provider(self, case) -> bool:
+        return bool(case.awaiting_trace_id)
+
+    def get_decided_by(self, case) -> str | None:
+        return case.decided_by.get_username() if case.decided_by_id else None
+
+
+class CaseListApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class Filter(serializers.Serializer):
+        state = serializers.ChoiceField(choices=CaseState.choices + [("all", "all")], default="pending")
+        subject_type = serializers.ChoiceField(choices=SubjectType.choices, required=False)
+        limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+        offset = serializers.IntegerField(min_value=0, default=0)
+
+    def get(self, request):
+        query = self.Filter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        cases = selectors.case_list(state=None if params["state"] == "all" else params["state"],
+                                    subject_type=params.get("subject_type"))
+        page = cases[params["offset"]: params["offset"] + params["limit"]]
+        return Response({"count": cases.count(),
+                         "results": CaseOutput(page, many=True, context={"request": request}).data})
+
+
+class _DecisionApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class Input(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def decide(self, request, case_id: int, decision):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        if selectors.case_get(case_id=case_id) is None:
+            raise NotFound("No moderation case with this id.")
+        case = decision(case_id=case_id, moderator=request.user, reason=data.validated_data["reason"])
+        return Response(CaseOutput(case, context={"request": request}).data)
+
+
+class CaseApproveApi(_DecisionApi):
+    def post(self, request, case_id: int):
+        return self.decide(request, case_id, services.case_approve)
+
+
+class CaseRejectApi(_DecisionApi):
+    def post(self, request, case_id: int):
+        return self.decide(request, case_id, services.case_reject)
+
+
+class WeChatPushApi(APIView):
+    """WeChat's message push (plaintext mode). GET verifies the URL (echo ``echostr``); POST
+    carries events, JSON or XML; ``wxa_media_check`` ones decide held images."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def _check_signature(self, request) -> None:
+        query = request.query_params
+        if not push_signature_valid(
+                token=getattr(settings, "WECHAT_PUSH_TOKEN", ""), signature=query.get("signature", ""),
+                timestamp=query.get("timestamp", ""), nonce=query.get("nonce", ""),
+                max_age=getattr(settings, "WECHAT_PUSH_MAX_AGE", 300)):
+            raise Forbidden("The push signature is invalid.", code="bad_signature")
+
+    def get(self, request):
+        self._check_signature(request)
+        return HttpResponse(request.query_params.get("echostr", ""), content_type="text/plain")
+
+    def post(self, request):
+        self._check_signature(request)
+        try:
+            event = parse_push(request.body, request.content_type or "")
+        except Exception as exc:  # malformed JSON or XML from whoever holds the token
+            raise BadRequest("The push body is neither JSON nor XML.", code="malformed_push") from exc
+        services.wechat_push_receive(event=event)
+        return HttpResponse("success", content_type="text/plain")

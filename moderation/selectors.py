@@ -1,0 +1,71 @@
+"""Reads: the current text filter (rebuilt when the word lists change), cases, offenders."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+
+from moderation.models import Action, CaseState, ModerationCase, SensitiveWord, WordCategory
+from moderation.textfilter import Entry, TextFilter
+
+_lock = threading.Lock()
+_current: dict = {"fingerprint": None, "filter": None, "actions": {}, "checked_at": 0.0}
+
+
+def _wordlist_fingerprint() -> tuple:
+    """Changes whenever a word or category is added, edited or deleted (counts and newest edit)."""
+    words = SensitiveWord.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    categories = WordCategory.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    return words["n"], words["at"], categories["n"], categories["at"]
+
+
+def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
+    """The filter over the active words and each category's action.
+
+    Every process checks the database's fingerprint at most every
+    ``MODERATION_WORDLIST_RELOAD_SECONDS`` and rebuilds on a change: admins' edits apply
+    everywhere within that time, with no restart.
+    """
+    every = getattr(settings, "MODERATION_WORDLIST_RELOAD_SECONDS", 5.0)
+    now = time.monotonic()
+    if _current["filter"] is not None and now - _current["checked_at"] < every:
+        return _current["filter"], _current["actions"]
+    with _lock:
+        if _current["filter"] is not None and time.monotonic() - _current["checked_at"] < every:
+            return _current["filter"], _current["actions"]
+        fingerprint = _wordlist_fingerprint()
+        if fingerprint != _current["fingerprint"] or _current["filter"] is None:
+            actions = dict(WordCategory.objects.values_list("name", "action"))
+            rows = SensitiveWord.objects.filter(is_active=True).values_list(
+                "word", "category__name", "whole_word")
+            entries = [Entry(word, "allow" if actions.get(cat) == Action.ALLOW else cat, whole)
+                       for word, cat, whole in rows]
+            _current.update(fingerprint=fingerprint, filter=TextFilter(entries), actions=actions)
+        _current["checked_at"] = time.monotonic()
+        return _current["filter"], _current["actions"]
+
+
+def case_list(*, state: str | None = None, subject_type: str | None = None) -> QuerySet[ModerationCase]:
+    cases = ModerationCase.objects.select_related("user", "decided_by")
+    if state:
+        cases = cases.filter(state=state)
+    if subject_type:
+        cases = cases.filter(subject_type=subject_type)
+    # The review queue reads oldest first; history newest first.
+    return cases.order_by("created_at", "id") if state == CaseState.PENDING else cases
+
+
+def case_get(*, case_id: int) -> ModerationCase | None:
+    return ModerationCase.objects.select_related("user", "decided_by").filter(id=case_id).first()
+
+
+def offender_strikes(*, user) -> int:
+    """How many of the user's contents were blocked or rejected within the offender window."""
+    window = getattr(settings, "MODERATION_OFFENDER_WINDOW_SECONDS", 24 * 3600)
+    since = timezone.now() - timedelta(seconds=window)
+    return ModerationCase.objects.filter(user=user, state=CaseState.REJECTED,
+                                         created_at__gte=since).count()

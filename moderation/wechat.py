@@ -1,0 +1,171 @@
+"""WeChat content security: msgSecCheck v2 (text), mediaCheckAsync v2 (images) and the push.
+
+All calls go to ``WECHAT_API_BASE``. The access_token comes from getStableAccessToken, is
+cached in Django's cache (Redis in production, so every process shares one token), refreshed
+``WECHAT_TOKEN_REFRESH_MARGIN`` seconds before it expires, and force-refreshed once when WeChat
+answers 40001/42001 (stale or expired token).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import xml.etree.ElementTree as ET
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+STALE_TOKEN_ERRCODES = {40001, 40014, 42001}
+# msgSecCheck / mediaCheckAsync v2 labels.
+LABELS = {100: "normal", 10001: "ads", 20001: "politics", 20002: "porn", 20003: "abuse",
+          20006: "crime", 20008: "fraud", 20012: "vulgar", 20013: "copyright", 21000: "other"}
+
+
+class WeChatError(Exception):
+    """WeChat answered with an errcode we cannot act on."""
+
+    def __init__(self, errcode: int, errmsg: str = "") -> None:
+        super().__init__(f"WeChat errcode {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class WeChatUnavailable(WeChatError):
+    """WeChat could not be reached, timed out, answered garbage or said 'system busy' (-1)."""
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+class ContentSecurity:
+    def __init__(self, *, base: str | None = None, appid: str | None = None,
+                 secret: str | None = None, timeout: float | None = None) -> None:
+        self.base = (base or _setting("WECHAT_API_BASE", "https://api.weixin.qq.com")).rstrip("/")
+        self.appid = appid or _setting("WECHAT_APPID", "")
+        self.secret = secret or _setting("WECHAT_SECRET", "")
+        self.timeout = timeout or _setting("WECHAT_TIMEOUT", 5.0)
+        digest = hashlib.sha1(f"{self.base}|{self.appid}".encode()).hexdigest()[:16]
+        self._cache_key = f"moderation:wechat-token:{digest}"
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _post(self, path: str, payload: dict, *, params: dict | None = None) -> dict:
+        try:
+            response = httpx.post(f"{self.base}{path}", params=params, timeout=self.timeout,
+                                  content=json.dumps(payload, ensure_ascii=False).encode(),
+                                  headers={"Content-Type": "application/json"})
+            if response.status_code >= 500:
+                raise WeChatUnavailable(-1, f"HTTP {response.status_code}")
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise WeChatUnavailable(-1, repr(exc)) from exc
+        if not isinstance(body, dict):
+            raise WeChatUnavailable(-1, "answer is not a JSON object")
+        errcode = int(body.get("errcode") or 0)
+        if errcode == -1:
+            raise WeChatUnavailable(errcode, body.get("errmsg", ""))
+        if errcode:
+            raise WeChatError(errcode, body.get("errmsg", ""))
+        return body
+
+    # -- access_token --------------------------------------------------------------------------
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        margin = _setting("WECHAT_TOKEN_REFRESH_MARGIN", 300)
+        cached = cache.get(self._cache_key)
+        if cached and not force_refresh and cached["expires_at"] - margin > time.time():
+            return cached["token"]
+        body = self._post("/cgi-bin/stable_token", {
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+            "force_refresh": force_refresh})
+        token, expires_in = body.get("access_token"), int(body.get("expires_in") or 0)
+        if not token or expires_in <= 0:
+            raise WeChatUnavailable(-1, "stable_token answered without a token")
+        cache.set(self._cache_key, {"token": token, "expires_at": time.time() + expires_in},
+                  timeout=max(expires_in - 1, 1))
+        return token
+
+    def forget_token(self) -> None:
+        cache.delete(self._cache_key)
+
+    def _call(self, path: str, payload: dict) -> dict:
+        token = self.access_token()
+        try:
+            return self._post(path, payload, params={"access_token": token})
+        except WeChatError as exc:
+            if exc.errcode not in STALE_TOKEN_ERRCODES:
+                raise
+            log.info("wechat access_token stale (%s); refreshing", exc.errcode)
+            token = self.access_token(force_refresh=True)
+            return self._post(path, payload, params={"access_token": token})
+
+    # -- content security ----------------------------------------------------------------------
+
+    def msg_sec_check(self, *, content: str, openid: str, scene: int) -> dict:
+        """The v2 verdict: ``{"suggest": risky|review|pass, "label": int, "trace_id", "detail"}``."""
+        body = self._call("/wxa/msg_sec_check", {"content": content, "version": 2,
+                                                 "scene": scene, "openid": openid})
+        result = body.get("result") or {}
+        if result.get("suggest") not in ("risky", "review", "pass"):
+            raise WeChatUnavailable(-1, "msg_sec_check answered without result.suggest")
+        return {"suggest": result["suggest"], "label": int(result.get("label") or 0),
+                "trace_id": body.get("trace_id", ""), "detail": body.get("detail", [])}
+
+    def media_check_async(self, *, media_url: str, openid: str, scene: int) -> str:
+        """Submits an image (media_type 2); returns the trace_id its later push will carry."""
+        body = self._call("/wxa/media_check_async", {"media_url": media_url, "media_type": 2,
+                                                     "version": 2, "scene": scene, "openid": openid})
+        if not body.get("trace_id"):
+            raise WeChatUnavailable(-1, "media_check_async answered without trace_id")
+        return body["trace_id"]
+
+
+# -- message push ------------------------------------------------------------------------------
+
+def push_signature_valid(*, token: str, signature: str, timestamp: str, nonce: str,
+                         max_age: int = 0) -> bool:
+    """WeChat signs pushes with sha1(sorted(token, timestamp, nonce)); optionally bound the age."""
+    if not (token and signature and timestamp and nonce):
+        return False
+    expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return False
+    if max_age:
+        try:
+            return abs(time.time() - int(timestamp)) <= max_age
+        except ValueError:
+            return False
+    return True
+
+
+def parse_push(body: bytes, content_type: str = "") -> dict:
+    """A push as a dict, from its JSON or XML form (XML lists: repeated ``detail`` elements)."""
+    text = body.decode("utf-8").strip()
+    if "json" in content_type or text.startswith("{"):
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("push is not a JSON object")
+        return data
+    root = ET.fromstring(text)  # stdlib parser: no external entities are fetched
+
+    def convert(element):
+        children = list(element)
+        if not children:
+            value = (element.text or "").strip()
+            return int(value) if value.lstrip("-").isdigit() else value
+        out: dict = {}
+        for child in children:
+            value = convert(child)
+            if child.tag == "detail":
+                out.setdefault("detail", []).append(value)
+            else:
+                out[child.tag] = value
+        return out
+
+    return convert(root)
