@@ -235,12 +235,24 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
                                                  unit, targets.astype(np.float64))
     source = np.concatenate([landmarks.astype(np.float64), extra_source])
     target = np.concatenate([targets.astype(np.float64), extra_target])
-    map_x, map_y = piecewise_affine_maps(source, target, image.shape[:2], smooth=unit * 0.02)
+    # The displacement is smooth, so it is computed at half size and scaled up: the warp costs
+    # a quarter as much and looks the same.
+    h, w = image.shape[:2]
+    half = (h // 2, w // 2)
+    map_x, map_y = piecewise_affine_maps(source / 2, target / 2, half, smooth=unit * 0.01)
+    map_x = cv2.resize(map_x * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR)
+    map_y = cv2.resize(map_y * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR)
     warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     gap_before = float(np.mean(landmarks[[65, 66, 67], 1] - landmarks[[61, 62, 63], 1]))
     gap_after = float(np.mean(targets[[65, 66, 67], 1] - targets[[61, 62, 63], 1]))
+    # Painting touches only the mouth: work on a box around it.
+    x0, y0 = np.maximum(np.floor(targets[48:68].min(axis=0) - 0.3 * unit), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(targets[48:68].max(axis=0) + 0.3 * unit), (w, h)).astype(int)
+    box = warped[y0:y1, x0:x1]
+    local = targets - (x0, y0)
     if gap_after < 0.04 * unit < gap_before:
-        warped = close_mouth(warped, targets, unit)
+        box = close_mouth(box, local, unit)
     if params.mouth_open > 0:
-        warped = paint_mouth(warped, targets, params, unit)
+        box = paint_mouth(box, local, params, unit)
+    warped[y0:y1, x0:x1] = box
     return WarpResult(warped, targets)
