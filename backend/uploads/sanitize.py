@@ -77,7 +77,6 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) 
         if width < 1 or height < 1:
             raise _corrupt()
         picture.load()  # first frame only for GIF/WebP/APNG
-        return ImageOps.exif_transpose(picture)
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, max_side, "too large") from exc
     except ServiceError:
@@ -86,6 +85,10 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) 
         # Hostile input reaches parsers that fail in many ways (OSError for truncation,
         # SyntaxError, ValueError, struct.error...); every one of them means "unreadable".
         raise _corrupt() from exc
+    try:
+        return ImageOps.exif_transpose(picture)
+    except Exception:
+        return picture  # a damaged EXIF block costs the orientation, not the photo
 
 
 def _to_srgb_8bit(picture: Image.Image) -> Image.Image:
@@ -140,10 +143,11 @@ def _encode(picture: Image.Image, source_format: str) -> CleanImage:
     has_alpha = picture.mode == "RGBA" and picture.getextrema()[3][0] < 255
     mode, fmt = ("RGBA", "png") if has_alpha else ("RGB", "jpeg")
     # A brand-new image carries no info dict, EXIF, ICC profile or palette from the upload.
-    clean = Image.frombytes(mode, picture.size, picture.convert(mode).tobytes())
+    clean = Image.new(mode, picture.size)
+    clean.paste(picture if picture.mode == mode else picture.convert(mode))
     buffer = io.BytesIO()
     if fmt == "png":
-        clean.save(buffer, "PNG", optimize=False)
+        clean.save(buffer, "PNG")
     else:
         clean.save(buffer, "JPEG", quality=JPEG_QUALITY)
     data = buffer.getvalue()

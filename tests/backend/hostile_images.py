@@ -112,6 +112,12 @@ def jpeg_with_gps_and_icc() -> bytes:
     return encode(photo(), "JPEG", exif=exif.tobytes(), icc_profile=icc)
 
 
+def jpeg_with_broken_exif() -> bytes:
+    """A JPEG whose EXIF block claims more entries than it holds."""
+    broken = b"Exif\x00\x00MM\x00\x2a\x00\x00\xff\xff\xff\xff" + b"\x01" * 30
+    return encode(photo(), "JPEG", exif=broken)
+
+
 def cmyk_jpeg(cmyk=(0, 255, 255, 0), size=(32, 32)) -> bytes:
     """A CMYK JPEG (Adobe marker, as print workflows write them); the default is pure red."""
     return encode(Image.new("CMYK", size, cmyk), "JPEG", quality=95)

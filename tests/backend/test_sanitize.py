@@ -147,6 +147,14 @@ def test_metadata_is_stripped():
     assert len(out.getexif()) == 0
     assert not set(out.info) & {"exif", "icc_profile", "xmp", "comment"}
     assert b"Secret Phone" not in clean(hostile.jpeg_with_gps_and_icc()).data
+    assert close_to(out.getpixel((10, 10)), (200, 120, 40))  # sRGB in, same colours out
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+def test_a_damaged_exif_block_does_not_cost_the_photo():
+    result = clean(hostile.jpeg_with_broken_exif())
+    assert (result.width, result.height) == (64, 48)
+    assert len(reopen(result).getexif()) == 0
 
 
 def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
@@ -159,7 +167,6 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
 
 def test_16_bit_grey_png_is_scaled_not_clipped():
     result = clean(hostile.png16_gray([0, 0x0101 * 64, 0x8000, 0x0101 * 200, 0xFFFF]))
-    assert result.format == "png" or result.format == "jpeg"
     values = [result.image.getpixel((x, 0)) for x in range(5)]
     assert values == [(0, 0, 0), (64, 64, 64), (128, 128, 128), (200, 200, 200), (255, 255, 255)]
 
