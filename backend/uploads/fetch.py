@@ -83,6 +83,8 @@ def _parse(url: str) -> _Target:
         port = parts.port
     except ValueError as exc:
         raise invalid from exc
+    if port == 0:
+        raise invalid
     scheme = parts.scheme.lower()
     if not scheme:
         raise invalid

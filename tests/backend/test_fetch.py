@@ -256,7 +256,7 @@ def test_only_http_and_https_are_fetched(url, guard):
 
 @pytest.mark.parametrize("url", [
     "", "example.com/cat.png", "http://", "http:///cat.png", "http://[::1/", "http://a b.com/",
-    "http://example.com:99999/", "http://exa_mple.com/", "http://example.com\n.evil/",
+    "http://example.com:99999/", "http://example.com:0/", "http://exa_mple.com/", "http://example.com\n.evil/",
     "http://user:pass@example.com/", "http://example.com@127.0.0.1/",
     "http://example.com\\@127.0.0.1/",
 ])
