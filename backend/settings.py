@@ -102,6 +102,12 @@ JOB_SOFT_TIME_LIMIT = env_int("JOB_SOFT_TIME_LIMIT", 240)
 JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 300)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
 PURGE_INTERVAL_SECONDS = env_int("PURGE_INTERVAL_SECONDS", 600)
+# Progress events per second per job at most (stage changes and the final event always go out).
+JOB_PROGRESS_MAX_RATE = env_float("JOB_PROGRESS_MAX_RATE", 10.0)
+# How often the sweeper fails jobs still running past their deadline.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
+# Test-only generation modes (backend/jobs/modes/testing.py); never set in production.
+TEST_MODES = env_bool("MX_TEST_MODES", False)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ACKS_LATE = True
@@ -114,10 +120,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job (its worker died) is redelivered after this many seconds.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 60),
 }
+# A job still running this long after it started is failed by the sweeper (job_stuck). Past the
+# redelivery of a dead worker's job, so that redelivery gets its chance first.
+JOB_DEADLINE_SECONDS = env_int(
+    "JOB_DEADLINE_SECONDS",
+    max(JOB_TIME_LIMIT, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]) + 60
+    if TASK_RUNNER == "celery" else JOB_TIME_LIMIT + 30)
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired": {"task": "backend.jobs.tasks.purge_expired_task",
                       "schedule": float(PURGE_INTERVAL_SECONDS)},
+    "sweep-stuck": {"task": "backend.jobs.tasks.sweep_stuck_task",
+                    "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Storage: local files under var/media unless S3_ENDPOINT is set.
@@ -188,4 +202,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every URL at INFO, and WeChat's URLs carry the app secret and access tokens.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
