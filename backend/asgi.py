@@ -1,4 +1,8 @@
-"""The ASGI entry point: Django for HTTP, Channels consumers for websockets."""
+"""The ASGI entry point: Django for HTTP, Channels consumers behind token auth for websockets.
+
+A websocket authenticates with ``Authorization: Token <t>`` on the handshake (wx.connectSocket
+sends headers) or, from a browser, the subprotocols ``token, <t>``; never the query string, which
+ends up in access logs."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -6,11 +10,47 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 django_asgi = get_asgi_application()
 
+from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
+
+if settings.TEST_MODES:
+    from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
+
+PROTOCOL = "token"
+
+
+def credentials(scope) -> tuple[str | None, str | None]:
+    """The token a handshake carries and the subprotocol to answer with (browsers insist the
+    server picks one of those they offered)."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            return token_from_header(value.decode("latin-1")), None
+    offered = list(scope.get("subprotocols") or [])
+    if PROTOCOL in offered:
+        rest = [p for p in offered if p != PROTOCOL]
+        return (rest[0] if rest else None), PROTOCOL
+    if len(offered) == 1:
+        return offered[0], offered[0]
+    return None, None
+
+
+class TokenAuthMiddleware:
+    """Puts the token's user (or None) in ``scope["user"]``; the consumer decides what to refuse."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        token, subprotocol = credentials(scope)
+        user = await database_sync_to_async(user_for_token)(token) if token else None
+        return await self.inner({**scope, "user": user, "subprotocol": subprotocol}, receive, send)
+
 
 application = ProtocolTypeRouter({
     "http": django_asgi,
-    "websocket": URLRouter(websocket_urlpatterns),
+    "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
 })

@@ -1,4 +1,5 @@
-"""The Celery app. Workers run ``celery -A backend worker -Q cpu`` (or ``-Q gpu``)."""
+"""The Celery app. Workers run ``celery -A backend worker -Q cpu`` (or ``-Q gpu``); one beat
+process runs the sweeper and retention."""
 from __future__ import annotations
 
 import os
@@ -14,8 +15,12 @@ app.autodiscover_tasks(["backend.jobs"])
 
 
 @worker_process_init.connect
-def _warm_models(**_):
-    """Load the face models once per worker process, before the first job arrives."""
+def _prepare_worker_process(**_):
+    """In each forked worker process: a fresh event publisher (the parent's loop thread and Redis
+    pool did not survive the fork), then the face models, loaded before the first job arrives."""
+    from backend.jobs import events
+
+    events.reset_after_fork()
     try:
         from inference.faces import warm_up
     except ImportError:

@@ -1,15 +1,30 @@
 """Job events for websocket subscribers, published through the channel layer.
 
-Groups: ``job.<id>`` (one job) and ``user.<owner id>`` (all of a user's jobs).
+Groups: ``job.<id>`` (one job) and ``user.<owner id>`` (all of a user's jobs). Synchronous
+callers (Celery workers, the in-process worker, sync views) publish on one long-lived event loop
+per process, so channels_redis keeps one connection pool instead of opening one per event (and
+never meets a closed loop, the ``async_to_sync`` pitfall).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 5.0
+# A job's state moves forward in this order; subscribers drop an event older than what they sent.
+STATE_RANK = {"queued": 0, "blocked": 0, "running": 1, "succeeded": 2, "failed": 2, "expired": 2}
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+_loop_lock = threading.Lock()
+# The ASGI server's loop: an in-memory layer's queues live there (embedded mode).
+_server_loop: asyncio.AbstractEventLoop | None = None
 
 
 def job_group(job_id) -> str:
@@ -22,12 +37,18 @@ def user_group(user_id) -> str:
 
 def job_event(job, *, results: list | None = None) -> dict:
     event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
-             "stage": job.stage, "progress": job.progress, "message": job.message}
+             "stage": job.stage, "progress": job.progress, "message": job.message,
+             "attempt": job.attempts}
     if job.error_code:
         event["error"] = {"code": job.error_code, "message": job.error_message}
     if results is not None:
         event["results"] = results
     return event
+
+
+def event_order(event: dict) -> tuple:
+    """Sort key of a job's events: a newer attempt, a later state, more progress."""
+    return (event.get("attempt", 0), STATE_RANK.get(event["state"], 0), event["progress"])
 
 
 def publish(job, *, results: list | None = None) -> None:
@@ -37,7 +58,18 @@ def publish(job, *, results: list | None = None) -> None:
         return
     event = job_event(job, results=results)
     try:
-        async_to_sync(_send)(layer, event, job.id, job.owner_id)
+        loop = _loop_for(layer)
+        if loop is None:
+            return  # in-memory layer and no server in this process: nobody can be listening
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        coro = _send(layer, event, job.id, job.owner_id)
+        if running is loop:
+            loop.create_task(coro)  # called from async code on that very loop
+        else:
+            asyncio.run_coroutine_threadsafe(coro, loop).result(SEND_TIMEOUT)
     except Exception:  # noqa: BLE001 - a lost progress event must not fail the job
         log.warning("could not publish event for job %s", job.id, exc_info=True)
 
@@ -45,3 +77,36 @@ def publish(job, *, results: list | None = None) -> None:
 async def _send(layer, event, job_id, owner_id) -> None:
     await layer.group_send(job_group(job_id), event)
     await layer.group_send(user_group(owner_id), event)
+
+
+def remember_server_loop() -> None:
+    """Called from the ASGI server's loop (consumers do on connect): the in-memory layer's
+    queues are bound to it, so events from worker threads must be sent on it."""
+    global _server_loop
+    _server_loop = asyncio.get_running_loop()
+
+
+def _loop_for(layer) -> asyncio.AbstractEventLoop | None:
+    if isinstance(layer, InMemoryChannelLayer):
+        return _server_loop if _server_loop is not None and not _server_loop.is_closed() else None
+    return _publisher_loop()
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    """This process's publishing loop, running in a daemon thread; a forked child (Celery
+    prefork) starts its own rather than inherit a loop whose thread did not survive the fork."""
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            _loop, _loop_pid = asyncio.new_event_loop(), os.getpid()
+            threading.Thread(target=_loop.run_forever, name="job-events", daemon=True).start()
+        return _loop
+
+
+def reset_after_fork() -> None:
+    """Forget the parent's loop and the channel layer (its pools belong to the parent)."""
+    global _loop, _loop_pid
+    from channels.layers import channel_layers
+
+    _loop, _loop_pid = None, None
+    channel_layers.backends.clear()

@@ -49,15 +49,19 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
 
 
 def jobs_sweep_stuck(*, now: datetime | None = None) -> int:
-    """Fail jobs still running past their deadline (their worker died or hung)."""
+    """Fail jobs still running past their deadline (their worker died or hung, and no
+    redelivery took them over) with the code ``job_stuck``."""
     from backend.jobs.services import job_fail
 
     now = now or timezone.now()
     count = 0
     for job in Job.objects.filter(state=JobState.RUNNING, deadline_at__lt=now):
-        job_fail(job=job, code="job_timeout",
+        # With the attempt's token: an attempt that took the job over meanwhile is left alone.
+        job_fail(job=job, code="job_stuck",
                  message="This job stopped responding; try again.", token=job.attempt_token)
         count += 1
+    if count:
+        log.warning("sweeper: failed %d stuck jobs", count)
     return count
 
 

@@ -73,11 +73,23 @@ def stop_embedded() -> None:
 
 
 def _schedule_loop() -> None:
-    from backend.jobs.housekeeping import housekeeping
+    """Sweep stuck jobs every SWEEP_INTERVAL_SECONDS and purge every PURGE_INTERVAL_SECONDS:
+    what Celery beat does in production."""
+    from backend.jobs.housekeeping import jobs_sweep_stuck, purge_expired
 
-    while not _stop.wait(settings.PURGE_INTERVAL_SECONDS):
+    tick = min(settings.SWEEP_INTERVAL_SECONDS, settings.PURGE_INTERVAL_SECONDS)
+    due = {jobs_sweep_stuck: 0.0, purge_expired: 0.0}
+    every = {jobs_sweep_stuck: settings.SWEEP_INTERVAL_SECONDS,
+             purge_expired: settings.PURGE_INTERVAL_SECONDS}
+    elapsed = 0.0
+    while not _stop.wait(tick):
+        elapsed += tick
         close_old_connections()
-        try:
-            housekeeping()
-        except Exception:  # noqa: BLE001
-            log.exception("housekeeping failed")
+        for chore in due:
+            if elapsed - due[chore] < every[chore]:
+                continue
+            due[chore] = elapsed
+            try:
+                chore()
+            except Exception:  # noqa: BLE001
+                log.exception("%s failed", chore.__name__)

@@ -165,9 +165,9 @@ class ProgressReporter:
     """The ``progress(stage, fraction)`` callback a pipeline gets: it writes the job row and
     publishes an event, at most ``max_rate`` times a second except when the stage changes."""
 
-    def __init__(self, job: Job, token: str, max_rate: float = 10.0) -> None:
+    def __init__(self, job: Job, token: str, max_rate: float | None = None) -> None:
         self.job, self.token = job, token
-        self.min_interval = 1.0 / max_rate
+        self.min_interval = 1.0 / (max_rate or settings.JOB_PROGRESS_MAX_RATE)
         self.last_sent = 0.0
 
     def __call__(self, stage: str, fraction: float) -> None:
@@ -203,7 +203,7 @@ def job_run(*, job_id) -> None:
         job.attempts += 1
         job.attempt_token = token
         job.started_at = now
-        job.deadline_at = now + timedelta(seconds=settings.JOB_TIME_LIMIT + 30)
+        job.deadline_at = now + timedelta(seconds=settings.JOB_DEADLINE_SECONDS)
         job.save()
     events.publish(job)
     try:

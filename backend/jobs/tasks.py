@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from backend.jobs import housekeeping, services
+
+if settings.TEST_MODES:
+    from backend.jobs.modes import testing  # noqa: F401 - registers the test-only modes
 
 
 @shared_task(name="backend.jobs.tasks.run_job_task", acks_late=True, reject_on_worker_lost=True)
@@ -16,3 +20,8 @@ def purge_expired_task() -> dict:
     report = housekeeping.housekeeping()
     return {"results": report.results, "uploads": report.uploads,
             "jobs_expired": report.jobs_expired, "failures": len(report.failures)}
+
+
+@shared_task(name="backend.jobs.tasks.sweep_stuck_task")
+def sweep_stuck_task() -> int:
+    return housekeeping.jobs_sweep_stuck()
