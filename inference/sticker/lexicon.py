@@ -54,7 +54,7 @@ EXPRESSIONS: dict[str, ExpressionParams] = {
     "neutral": ExpressionParams(motion="bounce"),
     "happy": ExpressionParams(mouth_curve=0.8, mouth_width=0.15, eye_open=0.7, brow_raise=0.15,
                               head_tilt=-4, motion="bounce"),
-    "laugh": ExpressionParams(mouth_curve=1.0, mouth_open=0.65, mouth_width=0.2, eye_open=0.4,
+    "laugh": ExpressionParams(mouth_curve=1.0, mouth_open=0.55, mouth_width=0.2, eye_open=0.4,
                               brow_raise=0.25, teeth=1.0, head_tilt=6, motion="shake"),
     "surprise": ExpressionParams(mouth_curve=0.0, mouth_open=0.9, mouth_width=-0.25, eye_open=1.6,
                                  brow_raise=1.0, teeth=0.3, motion="zoom"),

@@ -17,7 +17,7 @@ from inference.sticker.caption import find_font
 from inference.sticker.compose import Head, caption_layer, compose_layers
 from inference.sticker.cutout import cut_out_head
 from inference.sticker.headcrop import crop_head
-from inference.sticker.lexicon import Expression, parse_expression
+from inference.sticker.lexicon import Expression, ExpressionParams, parse_expression
 from inference.sticker.overlays import draw_overlays
 from inference.sticker.templates import DEFAULT_TEMPLATE, Template
 from inference.sticker.warp import warp_expression
@@ -91,6 +91,13 @@ def _checked(rgb) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
+def _head(image: np.ndarray, alpha: np.ndarray, expression: Expression, landmarks: np.ndarray,
+          unit: float) -> Head:
+    rgba = Image.fromarray(np.dstack([image, np.round(alpha * 255).astype(np.uint8)]), "RGBA")
+    rgba = draw_overlays(rgba, expression.params.overlays, landmarks, unit)
+    return Head.from_image(rgba, alpha)
+
+
 def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Template | None = None,
                  style: str = "photo", animated: bool = False, sd_model_dir=None,
                  sd_options: dict | None = None, font_path=None,
@@ -134,9 +141,15 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         if redrawn is not None:
             image, extra["diffusion"] = redrawn.image, redrawn.as_metadata()
             engine, path = f"{redrawn.engine}+{ENGINE}", "diffusion"
+        else:
+            extra["diffusion"] = {"skipped": f"no Stable Diffusion pipeline in {sd_model_dir}"}
         clock.lap("diffusion")
     if style == "anime":
-        from inference.anime import stylize
+        try:
+            from inference.anime import stylize
+        except ImportError as error:
+            raise InferenceError("The anime sticker style is not installed on this server; "
+                                 "choose the photo style.", code="style_unavailable") from error
 
         styled = stylize(image, mode="full", progress=scaled(progress, 0.7, 0.8))
         image = np.asarray(styled.image.convert("RGB")) if isinstance(styled.image, Image.Image) \
@@ -149,9 +162,7 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
     progress("cutout", 0.8)
     alpha = cut_out_head(crop, image, warped.landmarks)
     clock.lap("cutout")
-    head_image = Image.fromarray(np.dstack([image, np.round(alpha * 255).astype(np.uint8)]), "RGBA")
-    head_image = draw_overlays(head_image, expression.params.overlays, warped.landmarks, crop.unit)
-    head = Head.from_image(head_image, alpha)
+    head = _head(image, alpha, expression, warped.landmarks, crop.unit)
     clock.lap("overlays")
 
     progress("compose", 0.9)
@@ -172,9 +183,14 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         from inference.sticker.animate import animate_sticker
 
         progress("animate", 0.95)
-        animation = animate_sticker(head, template, expression, caption_text, font,
-                                    crop=crop, image=image, alpha=alpha,
-                                    landmarks=warped.landmarks)
+        motion = expression.params.motion
+        closed = None
+        if motion == "blink":
+            shut = warp_expression(image, warped.landmarks, ExpressionParams(eye_open=0.15),
+                                   crop.unit)
+            closed = _head(shut.image, alpha, expression, shut.landmarks, crop.unit)
+        animation = animate_sticker(head, template, motion, caption_text, font,
+                                    size=STICKER_SIZE, tilt=tilt, closed_head=closed)
         clock.lap("animate")
     progress("done", 1.0)
     return StickerResult(sticker, preview, animation, expression, engine, path, caption_text,
