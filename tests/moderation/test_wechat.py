@@ -1,0 +1,199 @@
+"""WeChat content security against the local fake: verdicts, the late signed push (JSON and
+XML), access_token caching and refresh, and WeChat being down (fail closed or open)."""
+import json
+import urllib.parse
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from PIL import Image
+from skimage import data
+
+from backend.accounts.models import WechatAccount
+from moderation.models import ModerationCase
+from moderation.services import moderate_image, moderate_text
+from moderation.signals import case_decided
+from moderation.wechat import ContentSecurity, push_signature_valid
+from tests.fakes.wechat import push_signature
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wechat(fake_wechat, settings):
+    settings.MODERATION_WECHAT = True
+    settings.MODERATION_FAIL_OPEN = False
+    settings.MODERATION_PUBLIC_BASE_URL = "http://testserver"
+    settings.WECHAT_TIMEOUT = 2.0
+    fake_wechat.auto_push = False  # pushes are delivered by the test, through Django's client
+    client = Client()
+
+    def push(query, body, content_type):
+        response = client.post(f"/moderation/wechat/push?{urllib.parse.urlencode(query)}",
+                               data=body, content_type=content_type)
+        return response.status_code, response.content.decode()
+
+    fake_wechat.push_to = push
+    return fake_wechat
+
+
+@pytest.fixture
+def user():
+    user = get_user_model().objects.create_user(username="wx-user")
+    WechatAccount.objects.create(user=user, openid="o-wx-user")
+    return user
+
+
+@pytest.fixture
+def decided():
+    seen = []
+
+    def receiver(sender, case, **kwargs):
+        seen.append((case.id, case.state))
+
+    case_decided.connect(receiver)
+    yield seen
+    case_decided.disconnect(receiver)
+
+
+@pytest.fixture
+def photo():
+    return Image.fromarray(data.astronaut())
+
+
+@pytest.mark.parametrize("suggest, decision", [("risky", "block"), ("review", "review"), ("pass", "pass")])
+def test_text_verdicts(wechat, user, suggest, decision):
+    wechat.text_verdicts["你好世界"] = (suggest, 20001)
+    verdict = moderate_text(text="你好世界", user=user, subject="sticker_text")
+    assert verdict.decision == decision
+    call = wechat.calls("msg_sec_check")[-1]
+    assert call["body"]["version"] == 2 and call["body"]["openid"] == "o-wx-user"
+    if decision != "pass":
+        label = next(l for l in verdict.labels if l["provider"] == "wechat")
+        assert (label["label"], label["suggest"]) == ("politics", suggest)
+
+
+def test_local_block_skips_wechat(wechat, user):
+    assert moderate_text(text="傻逼", user=user, subject="sticker_text").decision == "block"
+    assert wechat.calls("msg_sec_check") == []
+
+
+def test_token_is_cached_and_refreshed_on_40001(wechat, user):
+    for _ in range(3):
+        assert moderate_text(text="hello", user=user, subject="description").passed
+    assert len(wechat.calls("stable_token")) == 1
+    wechat.expire_tokens()
+    assert moderate_text(text="hello again", user=user, subject="description").passed
+    tokens = wechat.calls("stable_token")
+    assert len(tokens) == 2 and tokens[1]["body"]["force_refresh"] is True
+    checks = wechat.calls("msg_sec_check")
+    assert checks[-2]["query"]["access_token"] != checks[-1]["query"]["access_token"]
+
+
+def test_token_is_refreshed_before_it_expires(wechat, user, settings):
+    wechat.token_ttl = 200
+    settings.WECHAT_TOKEN_REFRESH_MARGIN = 300  # every cached token is already too old
+    ContentSecurity().access_token()
+    ContentSecurity().access_token()
+    assert len(wechat.calls("stable_token")) == 2
+
+
+@pytest.mark.parametrize("fail_open, decision", [(False, "review"), (True, "pass")])
+def test_wechat_down(wechat, user, settings, fail_open, decision):
+    settings.MODERATION_FAIL_OPEN = fail_open
+    wechat.down = True
+    verdict = moderate_text(text="hello", user=user, subject="description")
+    assert verdict.decision == decision
+    assert any(l["label"] == "unavailable" for l in verdict.labels)
+    wechat.down = False
+    wechat.errors["msg_sec_check"] = -1  # "system busy" counts as down too
+    assert moderate_text(text="hello", user=user, subject="description").decision == decision
+
+
+def test_wechat_timeout_fails_closed(wechat, user, settings):
+    settings.WECHAT_TIMEOUT = 0.3
+    wechat.delays["msg_sec_check"] = 1.0
+    assert moderate_text(text="hello", user=user, subject="description").decision == "review"
+
+
+@pytest.mark.parametrize("push_format", ["json", "xml"])
+def test_image_is_held_until_the_push_says_pass(wechat, user, photo, decided, push_format):
+    wechat.push_format = push_format
+    verdict = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-1",
+                             preview_key="u/1/uploads/up-1.jpg")
+    assert (verdict.decision, verdict.code) == ("review", "under_review")
+    call = wechat.calls("media_check_async")[-1]["body"]
+    assert call["media_url"].startswith("http://testserver/files/") and call["media_type"] == 2
+    case = ModerationCase.objects.get(id=verdict.case_id)
+    assert case.state == "pending" and case.awaiting_trace_id
+    [push] = wechat.deliver_pushes()
+    assert (push["status"], push["response"]) == (200, "success")
+    case.refresh_from_db()
+    assert (case.state, case.awaiting_trace_id) == ("approved", "")
+    assert decided == [(case.id, "approved")]
+    assert case.events.filter(action="provider_verdict").exists()
+
+
+def test_risky_push_rejects(wechat, user, photo, decided):
+    wechat.media_verdict = ("risky", 20002)
+    verdict = moderate_image(image=photo, user=user, subject_type="result", subject_id="r-1",
+                             preview_key="u/1/results/r-1.png")
+    wechat.deliver_pushes()
+    case = ModerationCase.objects.get(id=verdict.case_id)
+    assert case.state == "rejected" and "risky (porn)" in case.reason
+    assert decided == [(case.id, "rejected")]
+
+
+def test_pass_push_leaves_a_case_another_provider_holds(wechat, user, photo, settings, decided):
+    settings.MODERATION_NUDENET_RULES = {"FACE_FEMALE": ("review", 0.5)}
+    verdict = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-2",
+                             preview_key="u/1/uploads/up-2.jpg")
+    wechat.deliver_pushes()
+    case = ModerationCase.objects.get(id=verdict.case_id)
+    assert case.state == "pending" and decided == []
+    assert {l["provider"]: l["action"] for l in case.labels} == {"nudenet": "review", "wechat": "pass"}
+
+
+def test_review_push_waits_for_a_person(wechat, user, photo, decided):
+    wechat.media_verdict = ("review", 21000)
+    verdict = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-3",
+                             preview_key="u/1/uploads/up-3.jpg")
+    wechat.deliver_pushes()
+    assert ModerationCase.objects.get(id=verdict.case_id).state == "pending" and decided == []
+
+
+def test_media_check_down_fails_closed_or_open(wechat, user, photo, settings):
+    wechat.errors["media_check_async"] = -1
+    held = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-4",
+                          preview_key="u/1/uploads/up-4.jpg")
+    assert held.decision == "review"
+    settings.MODERATION_FAIL_OPEN = True
+    assert moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-5",
+                          preview_key="u/1/uploads/up-5.jpg").passed
+
+
+def test_push_endpoint_checks_the_signature(wechat, settings):
+    client = Client()
+    query = wechat.signed_query(echostr="hello-echo")
+    ok = client.get("/moderation/wechat/push", query)
+    assert (ok.status_code, ok.content) == (200, b"hello-echo")
+    bad = dict(query, signature="0" * 40)
+    assert client.get("/moderation/wechat/push", bad).status_code == 403
+    body = json.dumps({"Event": "wxa_media_check", "trace_id": "t"})
+    forged = client.post("/moderation/wechat/push?" + urllib.parse.urlencode(bad), data=body,
+                         content_type="application/json")
+    assert forged.status_code == 403
+    stale = {"timestamp": "1000", "nonce": "n"}
+    stale["signature"] = push_signature(wechat.push_token, "1000", "n")
+    assert client.get("/moderation/wechat/push", stale).status_code == 403  # replayed, too old
+    assert push_signature_valid(token=wechat.push_token, **stale)  # valid apart from its age
+
+
+def test_push_for_an_unknown_trace_or_other_event_is_acknowledged(wechat):
+    client = Client()
+    query = urllib.parse.urlencode(wechat.signed_query())
+    for event in ({"Event": "wxa_media_check", "trace_id": "nope", "errcode": 0,
+                   "result": {"suggest": "pass", "label": 100}}, {"Event": "subscribe_msg_popup_event"}):
+        response = client.post(f"/moderation/wechat/push?{query}", data=json.dumps(event),
+                               content_type="application/json")
+        assert (response.status_code, response.content) == (200, b"success")
