@@ -108,6 +108,15 @@ def test_the_same_seed_gives_the_same_image_and_another_seed_another(handle, fac
     assert not np.array_equal(first.image, other.image)
 
 
+def test_the_prompt_steers_the_image(handle, face):
+    smiling = run(handle, face)
+
+    crying = img2img(handle, face, prompt="crying anime face", steps=2, seed=7)
+
+    assert not np.array_equal(smiling.image, crying.image)
+    assert crying.as_metadata()["prompt"] == "crying anime face"
+
+
 def test_without_a_seed_one_is_chosen_and_reported(handle, face):
     result = img2img(handle, face, prompt="smile", steps=2)
 

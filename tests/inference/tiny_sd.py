@@ -7,7 +7,6 @@ the real loader. Nothing is downloaded. It renders noise, in well under a second
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 # Letters, digits and a little punctuation are enough for the prompts our pipelines build;
@@ -70,8 +69,7 @@ def build_tiny_sd(path: Path | str, *, seed: int = 0) -> Path:
         )
     )
     # With transformers 5 the CLIPTokenizer constructor ignores vocab files; from_pretrained reads them.
-    with tempfile.TemporaryDirectory() as vocab_dir:
-        tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_vocab(Path(vocab_dir)), model_max_length=77)
+    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_vocab(path / "tokenizer"), model_max_length=77)
     scheduler = PNDMScheduler(
         beta_start=0.00085,
         beta_end=0.012,
@@ -91,6 +89,9 @@ def build_tiny_sd(path: Path | str, *, seed: int = 0) -> Path:
         requires_safety_checker=False,
     )
     pipe.save_pretrained(path)
+    # Real SD1.5 folders hold the tokenizer as vocab.json + merges.txt, without tokenizer.json:
+    # keep to that layout so tests load what production loads.
+    (path / "tokenizer" / "tokenizer.json").unlink(missing_ok=True)
     return path
 
 
