@@ -114,7 +114,20 @@ def img2img(
     )
 
 
-def _generate(handle: SDPipelineHandle, image: Image.Image, *, scheduler: str, seed: int, progress: Progress, **kw):
+def _generate(
+    handle: SDPipelineHandle,
+    image: Image.Image,
+    *,
+    prompt: str,
+    negative_prompt: str,
+    strength: float,
+    num_inference_steps: int,
+    guidance: float,
+    scheduler: str,
+    seed: int,
+    progress: Progress,
+) -> tuple[Image.Image, int]:
+    """Run the pipeline under the handle's lock; return the image and how many steps ran."""
     import torch
 
     steps_run = 0
@@ -133,12 +146,12 @@ def _generate(handle: SDPipelineHandle, image: Image.Image, *, scheduler: str, s
         handle.use_adapters_for(scheduler)
         try:
             out = pipe(
-                prompt=kw["prompt"],
-                negative_prompt=kw["negative_prompt"] or None,
+                prompt=prompt,
+                negative_prompt=negative_prompt or None,
                 image=image,
-                strength=kw["strength"],
-                num_inference_steps=kw["num_inference_steps"],
-                guidance_scale=kw["guidance"],
+                strength=strength,
+                num_inference_steps=num_inference_steps,
+                guidance_scale=guidance,
                 generator=generator,
                 output_type="pil",
                 callback_on_step_end=on_step_end,
