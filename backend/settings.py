@@ -3,6 +3,7 @@ works on a bare machine (embedded mode: SQLite, local files, in-memory channel l
 in-process worker). The README lists them all."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.uploads",
     "backend.jobs",
+    "backend.stickers",
     "moderation",
 ]
 
@@ -75,7 +77,8 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
             # A file, not memory: the in-process worker's threads must see the test data.
-            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+            # One file per test process, so parallel runs never share one.
+            "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -157,6 +160,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 # --- Models and pipelines.
 MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 SD_MODEL_DIR = env_str("SD_MODEL_DIR", "")
+# Route diffusion work to the "gpu" queue (run a worker with -Q gpu on a GPU machine).
+GPU_QUEUE = env_bool("GPU_QUEUE", False)
 ANIME_DEFAULT_STYLE = env_str("ANIME_DEFAULT_STYLE", "auto")
 
 # --- Auth.

@@ -7,6 +7,7 @@ from backend import health, share
 from backend.accounts.api import DevLoginApi, WechatLoginApi
 from backend.errors import error_body
 from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi
+from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
 from backend.uploads.api import UploadApi
 
 urlpatterns = [
@@ -17,6 +18,9 @@ urlpatterns = [
     path("jobs", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>", JobDetailApi.as_view(), name="job-detail"),
     path("download/<uuid:result_id>", DownloadApi.as_view(), name="download"),
+    path("templates", TemplateListApi.as_view(), name="template-list"),
+    path("results/<uuid:result_id>/rating", RatingApi.as_view(), name="result-rating"),
+    path("stickers/ratings", RatingSummaryApi.as_view(), name="rating-summary"),
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
     path("healthz", health.healthz, name="healthz"),

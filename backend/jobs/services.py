@@ -73,11 +73,8 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     if upload.moderation_state == ModerationState.HELD:
         _hold(job, upload.moderation_case_id)
 
-    if pipeline.cache_key and job.state == JobState.QUEUED:
+    if pipeline.cache_key:
         job.cache_key = pipeline.cache_key(upload.sha256, params, text) or ""
-        cached = _cached_job(user=user, cache_key=job.cache_key)
-        if cached is not None and not idempotency_key:
-            return cached
 
     try:
         with transaction.atomic():

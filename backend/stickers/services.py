@@ -1,0 +1,15 @@
+"""Writing templates and ratings."""
+from __future__ import annotations
+
+from backend.jobs.models import Result
+from backend.stickers.models import Rating
+
+
+def rating_set(*, user, result: Result, score: int) -> Rating:
+    """Record (or change) the user's score of their own result."""
+    expression = (result.metadata.get("expression") or {}).get("name", "")
+    rating, _ = Rating.objects.update_or_create(
+        result_id=result.id, user=user,
+        defaults={"score": score, "mode": result.job.mode, "expression": expression,
+                  "template_id": result.metadata.get("template", ""), "engine": result.engine})
+    return rating
