@@ -1,0 +1,221 @@
+"""Websocket progress (#3) against the real ASGI app in a uvicorn subprocess on the test database:
+services stack with the Redis channel layer and jobs on a real Celery worker, embedded with
+``manage.py serve`` (in-memory layer, in-process worker inside the server). Jobs use the
+test-only ``test_slow`` mode (backend/jobs/modes/testing.py), enabled with MX_TEST_MODES=1."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import REPO, STACK, stop_process
+
+# Set before any fixture starts the shared Celery worker, so it knows the test-only modes too.
+os.environ["MX_TEST_MODES"] = "1"
+
+
+def database_url() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, tmp: Path, extra_env: dict | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.log = tmp / "server.log"
+        env = {**os.environ, "DATABASE_URL": database_url(), "DEV_LOGIN": "1",
+               "MX_TEST_MODES": "1", "MEDIA_ROOT": str(tmp / "media"), **(extra_env or {})}
+        if STACK == "services":
+            cmd = [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host",
+                   "127.0.0.1", "--port", str(self.port), "--lifespan", "off"]
+        else:
+            cmd = [sys.executable, "manage.py", "serve", "--no-migrate", "--port", str(self.port)]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def client(self, openid: str) -> "Client":
+        return Client(self, openid)
+
+
+class Client:
+    """One mini-program user talking HTTP to the live server."""
+
+    def __init__(self, server: LiveServer, openid: str) -> None:
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        body = self.http.post("/auth/dev", json={"openid": openid}).json()
+        self.token = body["token"]
+        self.http.headers["Authorization"] = f"Token {self.token}"
+
+    def start_job(self, photo: bytes, **params) -> str:
+        upload = self.http.post("/upload", files={"image": ("photo.jpg", photo, "image/jpeg")})
+        assert upload.status_code == 201, upload.text
+        job = self.http.post("/generate", json={"upload_id": upload.json()["id"],
+                                                "mode": "test_slow", "params": params})
+        assert job.status_code == 202, job.text
+        return job.json()["job_id"]
+
+    def job(self, job_id: str) -> dict:
+        return self.http.get(f"/jobs/{job_id}").json()
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory, request):
+    if STACK == "services":
+        request.getfixturevalue("_celery_worker")
+    live = LiveServer(tmp_path_factory.mktemp("asgi"))
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def alice(server, transactional_db):
+    return server.client(f"alice-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def bob(server, transactional_db):
+    return server.client(f"bob-{uuid.uuid4().hex[:12]}")
+
+
+async def listen(url: str, *, timeout: float = 60.0, **connect) -> tuple[list[dict], int | None]:
+    """Every message of one websocket, until the server closes it; and the close code."""
+    received = []
+    async with websockets.connect(url, open_timeout=10, **connect) as ws:
+        try:
+            async with asyncio.timeout(timeout):
+                async for message in ws:
+                    received.append({**json.loads(message), "_at": time.monotonic()})
+        except websockets.ConnectionClosed:
+            pass
+    return received, ws.close_code
+
+
+def auth(client: Client) -> dict:
+    return {"additional_headers": {"Authorization": f"Token {client.token}"}}
+
+
+def test_progress_events_arrive_in_order_and_the_socket_closes_after_the_result(
+        server, alice, astronaut_jpeg):
+    job_id = alice.start_job(astronaut_jpeg, steps=30, delay=0.05)
+    events, code = asyncio.run(listen(f"{server.ws_url}/ws/jobs/{job_id}/", **auth(alice)))
+
+    assert code == 1000
+    assert all(e["type"] == "job.progress" and e["job_id"] == job_id for e in events)
+    last = events[-1]
+    assert last["state"] == "succeeded" and last["progress"] == 100
+    assert [r["engine"] for r in last["results"]] == ["test_slow/1"]
+    assert alice.http.get(last["results"][0]["download_url"]).status_code in (200, 302)
+    running = [e for e in events if e["state"] == "running"]
+    assert len(running) >= 5, events
+    progress = [e["progress"] for e in running]
+    assert progress == sorted(progress)
+    stages = [e["stage"] for e in running if e["stage"] in ("warming", "painting")]
+    assert stages == sorted(stages, key=["warming", "painting"].index) and "painting" in stages
+    # Throttled to ~10 events/s per job (30 steps at 20/s would otherwise be ~30 events).
+    span = running[-1]["_at"] - running[0]["_at"]
+    assert len(running) <= 12 * span + 3
+    assert alice.job(job_id)["state"] == "succeeded"
+
+
+def test_a_late_subscriber_gets_the_current_state_at_once(server, alice, astronaut_jpeg):
+    job_id = alice.start_job(astronaut_jpeg, steps=40, delay=0.05)
+    deadline = time.monotonic() + 60
+    while (seen := alice.job(job_id))["progress"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen["state"] == "running"
+    connected = time.monotonic()
+    events, code = asyncio.run(listen(f"{server.ws_url}/ws/jobs/{job_id}/", **auth(alice)))
+    first = events[0]
+    assert first["state"] == "running" and first["progress"] >= seen["progress"]
+    assert first["_at"] - connected < 2.0
+    assert events[-1]["state"] == "succeeded" and code == 1000
+
+    # After the end: one event with the results, then the close.
+    again, code = asyncio.run(listen(f"{server.ws_url}/ws/jobs/{job_id}/", **auth(alice)))
+    assert [e["state"] for e in again] == ["succeeded"] and again[0]["results"]
+    assert code == 1000
+
+
+def test_a_browser_sends_the_token_as_a_subprotocol(server, alice, astronaut_jpeg):
+    job_id = alice.start_job(astronaut_jpeg, steps=2, delay=0.0)
+
+    async def subscribe():
+        async with websockets.connect(f"{server.ws_url}/ws/jobs/{job_id}/",
+                                      subprotocols=["token", alice.token]) as ws:
+            return ws.subprotocol, json.loads(await ws.recv())
+
+    subprotocol, event = asyncio.run(subscribe())
+    assert subprotocol == "token" and event["job_id"] == job_id
+
+
+def test_strangers_and_foreign_jobs_are_refused(server, alice, bob, astronaut_jpeg):
+    job_id = alice.start_job(astronaut_jpeg, steps=2, delay=0.0)
+    url = f"{server.ws_url}/ws/jobs/{job_id}/"
+
+    assert asyncio.run(listen(url)) == ([], 4401)
+    assert asyncio.run(listen(url, additional_headers={"Authorization": "Token nope"})) == ([], 4401)
+    # A token in the query string is not read (it would end up in access logs).
+    assert asyncio.run(listen(f"{url}?token={alice.token}")) == ([], 4401)
+    assert asyncio.run(listen(url, **auth(bob))) == ([], 4404)
+    assert asyncio.run(listen(f"{server.ws_url}/ws/jobs/{uuid.uuid4()}/", **auth(alice))) == ([], 4404)
+
+
+def test_the_user_stream_carries_all_of_the_users_jobs_and_only_theirs(
+        server, alice, bob, astronaut_jpeg):
+    async def watch():
+        async with websockets.connect(f"{server.ws_url}/ws/jobs/", **auth(alice)) as ws:
+            started = [alice.start_job(astronaut_jpeg, steps=10, delay=0.05) for _ in range(2)]
+            bob.start_job(astronaut_jpeg, steps=2, delay=0.0)
+            finished, seen = set(), []
+            async with asyncio.timeout(60):
+                while finished != set(started):
+                    event = json.loads(await ws.recv())
+                    seen.append(event)
+                    if event["state"] == "succeeded":
+                        finished.add(event["job_id"])
+            return started, seen
+
+    started, seen = asyncio.run(watch())
+    assert {e["job_id"] for e in seen} == set(started)
+    for job_id in started:
+        progress = [e["progress"] for e in seen if e["job_id"] == job_id]
+        assert progress == sorted(progress) and progress[-1] == 100
