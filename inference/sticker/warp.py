@@ -96,8 +96,9 @@ def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) 
 
 def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
                     targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Extra still and moving points around the face so the warp fades out smoothly: a ring
-    over the forehead that follows the brows a little, a ring outside the jaw, and the frame."""
+    """Extra points around the face so the warp fades out smoothly: a ring over the forehead
+    that follows the brows a little, one outside the jaw, a still ring further out and the
+    frame."""
     h, w = size
     source, target = [], []
     centre = points[27:36].mean(axis=0)
@@ -112,6 +113,12 @@ def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
         move = targets[index] - points[index]
         source.append(points[index] + outward)
         target.append(points[index] + outward + 0.3 * move)
+    # A still ring further out keeps the change local: hair and background stay put.
+    for index in list(range(0, 17)) + list(range(17, 27)):
+        outward = points[index] - centre
+        outward = outward / (np.linalg.norm(outward) + 1e-6) * 0.9 * unit
+        source.append(points[index] + outward)
+        target.append(points[index] + outward)
     for x in np.linspace(0, w - 1, 5):
         for y in (0, h - 1):
             source.append((x, y))
@@ -147,7 +154,8 @@ def piecewise_affine_maps(source: np.ndarray, target: np.ndarray, size: tuple[in
     affines = np.zeros((len(triangles), 2, 3), np.float64)
     for n, ids in enumerate(triangles):
         dst = clipped[ids].astype(np.float32)
-        if abs(np.cross(dst[1] - dst[0], dst[2] - dst[0])) < 1e-6:
+        (ax, ay), (bx, by) = dst[1] - dst[0], dst[2] - dst[0]
+        if abs(ax * by - ay * bx) < 1e-6:
             continue
         affines[n] = cv2.getAffineTransform(dst, source[ids].astype(np.float32))
         cv2.fillConvexPoly(label, np.round(dst).astype(np.int32), n)
@@ -240,8 +248,11 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
     h, w = image.shape[:2]
     half = (h // 2, w // 2)
     map_x, map_y = piecewise_affine_maps(source / 2, target / 2, half, smooth=unit * 0.01)
-    map_x = cv2.resize(map_x * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize(map_y * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR)
+    ys, xs = np.mgrid[0:half[0], 0:half[1]].astype(np.float32)
+    dx = cv2.resize((map_x - xs) * 2, (w, h), interpolation=cv2.INTER_LINEAR)
+    dy = cv2.resize((map_y - ys) * 2, (w, h), interpolation=cv2.INTER_LINEAR)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    map_x, map_y = xs + dx, ys + dy
     warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     gap_before = float(np.mean(landmarks[[65, 66, 67], 1] - landmarks[[61, 62, 63], 1]))
     gap_after = float(np.mean(targets[[65, 66, 67], 1] - targets[[61, 62, 63], 1]))

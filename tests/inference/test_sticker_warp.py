@@ -1,0 +1,118 @@
+"""The expression warp really changes the face: landmarks found again on the warped photo
+move the way the expression says, and the face is still found (not torn)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.faces import detect_faces
+from inference.sticker import parse_expression
+from inference.sticker.headcrop import crop_head
+from inference.sticker.warp import target_landmarks, warp_expression
+
+
+def _crop(rgb):
+    return crop_head(rgb, detect_faces(rgb)[0].landmarks)
+
+
+def _redetected(image):
+    faces = detect_faces(image)
+    assert faces, "the warped face is no longer a face"
+    return faces[0].landmarks
+
+
+def corner_lift(points, unit):
+    """How far the mouth corners sit above the middle of the lips, in units."""
+    middle = (points[62, 1] + points[66, 1]) / 2
+    return (middle - (points[48, 1] + points[54, 1]) / 2) / unit
+
+
+def mouth_gap(points, unit):
+    return float(np.mean(points[[65, 66, 67], 1] - points[[61, 62, 63], 1])) / unit
+
+
+def eye_height(points, unit):
+    return float(np.mean(points[[40, 41, 46, 47], 1] - points[[38, 37, 44, 43], 1])) / unit
+
+
+def inner_brow_to_eye(points, unit):
+    return float(np.mean(points[[39, 42], 1] - points[[21, 22], 1])) / unit
+
+
+@pytest.fixture(scope="module")
+def biden_crop(face_photo):
+    return _crop(face_photo("biden.jpg"))
+
+
+@pytest.fixture(scope="module")
+def astronaut_crop(astronaut):
+    return _crop(astronaut)
+
+
+@pytest.fixture(params=["astronaut", "biden"])
+def crop(request, astronaut_crop):
+    return astronaut_crop if request.param == "astronaut" else request.getfixturevalue("biden_crop")
+
+
+def _measure(crop, text):
+    params = parse_expression(text).params
+    before = _redetected(crop.image)
+    after = _redetected(warp_expression(crop.image, crop.landmarks, params, crop.unit).image)
+    return before, after, crop.unit
+
+
+def test_a_smile_lifts_the_mouth_corners_and_narrows_the_eyes(biden_crop):
+    before, after, unit = _measure(biden_crop, "开心")
+    assert corner_lift(after, unit) > corner_lift(before, unit) + 0.04
+    assert eye_height(after, unit) < eye_height(before, unit)
+
+
+def test_sadness_drops_the_corners_even_of_a_smiling_photo(crop):
+    before, after, unit = _measure(crop, "难过")
+    assert corner_lift(after, unit) < corner_lift(before, unit) - 0.04
+
+
+def test_surprise_opens_the_mouth_and_the_eyes(crop):
+    before, after, unit = _measure(crop, "惊讶")
+    assert mouth_gap(after, unit) > mouth_gap(before, unit) + 0.07
+    assert eye_height(after, unit) > eye_height(before, unit)
+
+
+def brow_slope(points, unit):
+    """How much lower the inner ends of the brows sit than their outer ends, in units."""
+    return float(np.mean([points[21, 1] - points[17, 1], points[22, 1] - points[26, 1]])) / unit
+
+
+@pytest.mark.parametrize("photo", ["biden.jpg", "obama.jpg"])
+def test_anger_lowers_and_slants_the_inner_brows(face_photo, photo):
+    # The astronaut's brows are too faint for dlib to find them again, so darker ones here.
+    before, after, unit = _measure(_crop(face_photo(photo)), "生气")
+    assert inner_brow_to_eye(after, unit) < inner_brow_to_eye(before, unit) - 0.05
+    assert brow_slope(after, unit) > brow_slope(before, unit) + 0.05
+
+
+def test_crying_raises_the_inner_brows(crop):
+    before, after, unit = _measure(crop, "哭")
+    assert inner_brow_to_eye(after, unit) > inner_brow_to_eye(before, unit) + 0.05
+
+
+def test_neutral_text_leaves_the_photo_as_it_is(astronaut_crop):
+    result = warp_expression(astronaut_crop.image, astronaut_crop.landmarks,
+                             parse_expression("周五").params, astronaut_crop.unit)
+    assert np.array_equal(result.image, astronaut_crop.image)
+
+
+def test_the_warp_leaves_the_hair_and_background_above_the_face_alone(astronaut_crop):
+    crop = astronaut_crop
+    result = warp_expression(crop.image, crop.landmarks, parse_expression("惊讶").params, crop.unit)
+    top = int(crop.landmarks[17:27, 1].min() - 1.2 * crop.unit)
+    assert top > 20
+    difference = np.abs(result.image[:top].astype(int) - crop.image[:top])
+    assert difference.mean() < 0.5
+
+
+def test_target_landmarks_keep_the_nose_still(astronaut_crop):
+    for text in ("开心", "大笑", "惊讶", "生气", "哭", "害羞", "无语", "666"):
+        targets = target_landmarks(astronaut_crop.landmarks, parse_expression(text).params,
+                                   astronaut_crop.unit)
+        assert np.allclose(targets[27:36], astronaut_crop.landmarks[27:36])
