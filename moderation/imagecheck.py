@@ -50,6 +50,8 @@ def _load(threads: int):
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle pool threads must sleep, not spin: the web and worker processes share the CPUs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     model = os.path.join(os.path.dirname(nudenet.__file__), "320n.onnx")
     return onnxruntime.InferenceSession(model, sess_options=options,
                                         providers=["CPUExecutionProvider"])

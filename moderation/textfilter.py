@@ -111,16 +111,22 @@ def normalisation_table() -> np.ndarray:
 
 
 def _normalise_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised code points and, for each, its index in ``text``."""
+    """Normalised code points, and the mask of the characters of ``text`` they come from."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     mapped = normalisation_table()[codes]
-    kept = np.flatnonzero(mapped)
+    kept = mapped != 0
     return mapped[kept], kept
 
 
 def normalise(text: str) -> str:
     codes, _ = _normalise_codes(text)
     return codes.tobytes().decode("utf-32-le")
+
+
+def _as_bytes(text: str) -> str:
+    """UTF-8 bytes as a latin-1 string: the automaton then walks bytes, whose nodes have few
+    children, instead of thousands of Chinese characters under its root (4x faster)."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class TextFilter:
             if key:
                 keys.setdefault(key, []).append(entry)
         for key, listed in keys.items():
-            self._automaton.add_word(key, (len(key), key.isascii(), tuple(listed)))
+            self._automaton.add_word(_as_bytes(key), (len(_as_bytes(key)), key.isascii(), tuple(listed)))
         self.size = len(keys)
         if keys:
             self._automaton.make_automaton()
@@ -172,12 +178,19 @@ class TextFilter:
     def scan(self, text: str) -> list[Hit]:
         if not self.size or not text:
             return []
-        codes, kept = _normalise_codes(text)
+        codes, mask = _normalise_codes(text)
         normal = codes.tobytes().decode("utf-32-le")
+        matches = list(self._automaton.iter(_as_bytes(normal)))
+        if not matches:
+            return []
+        kept = np.flatnonzero(mask)  # normalised index -> index in text
+        widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
+        byte_starts = np.cumsum(widths) - widths  # normalised index -> UTF-8 offset
         found: list[tuple[int, int, Entry]] = []
         allowed: list[tuple[int, int]] = []
-        for end, (length, latin, listed) in self._automaton.iter(normal):
-            start = end - length + 1
+        for last_byte, (length, latin, listed) in matches:
+            start = int(np.searchsorted(byte_starts, last_byte - length + 1))
+            end = int(np.searchsorted(byte_starts, last_byte, side="right")) - 1
             # A Latin match across dropped characters ("f u c k", but also "a bit chaotic")
             # counts only as a whole word, so spaces never glue two real words into one.
             gapped = latin and int(kept[end] - kept[start]) != end - start
