@@ -46,7 +46,8 @@ def main() -> None:
                     steps=args.steps, scheduler=scheduler, seed=run, size=args.size,
                 )
                 meta = result.as_metadata()
-                print(json.dumps({"run": run, **{k: meta[k] for k in ("engine", "scheduler", "steps_run", "size", "timings")}}))
+                shown = ("engine", "scheduler", "steps_run", "size", "timings")
+                print(json.dumps({"run": run, **{key: meta[key] for key in shown}}))
             if args.out:
                 args.out.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(result.image).save(args.out / f"diffusion-{scheduler}.png")

@@ -212,7 +212,9 @@ def _load_lora(pipe: Any, path: Path, adapter_name: str) -> str:
     """Load a LoRA as a named adapter; return a short hash of its weights for the engine string."""
     weights = path / LORA_WEIGHT_NAME if path.is_dir() else path
     if not weights.is_file():
-        raise ModelLoadError(f"The LoRA {weights} does not exist; give a .safetensors file or a folder holding {LORA_WEIGHT_NAME}.")
+        raise ModelLoadError(
+            f"The LoRA {weights} does not exist; give a .safetensors file or a folder holding {LORA_WEIGHT_NAME}."
+        )
     try:
         pipe.load_lora_weights(str(weights.parent), weight_name=weights.name, adapter_name=adapter_name)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import threading
@@ -136,7 +135,10 @@ def test_the_lcm_scheduler_runs_and_says_so_then_the_default_comes_back(handle, 
 
 def test_loading_twice_gives_the_same_pipeline_even_from_several_threads(model_dir, handle):
     handles = []
-    threads = [threading.Thread(target=lambda: handles.append(load_sd_pipeline(model_dir, device="cpu"))) for _ in range(4)]
+    def load():
+        handles.append(load_sd_pipeline(model_dir, device="cpu"))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -225,7 +227,6 @@ def test_a_lora_changes_the_output_and_the_engine(model_dir, handle, tmp_path, f
 def test_an_lcm_lora_in_the_model_folder_is_used_only_with_the_lcm_scheduler(model_dir, handle, tmp_path, face):
     folder = shutil.copytree(model_dir, tmp_path / "tiny-anime")
     build_tiny_lora(folder, folder / "lcm-lora" / "pytorch_lora_weights.safetensors")
-    assert json.loads((folder / "model_index.json").read_text())["unet"]
 
     with_lcm_lora = load_sd_pipeline(folder)
 
