@@ -82,6 +82,7 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
     mask[small_sure] = cv2.GC_FGD
     background_model = np.zeros((1, 65), np.float64)
     foreground_model = np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same cut
     try:
         cv2.grabCut(small, mask, None, background_model, foreground_model, iterations,
                     cv2.GC_INIT_WITH_MASK)
