@@ -11,18 +11,6 @@ from moderation.signals import case_decided
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def decided():
-    seen = []
-
-    def receiver(sender, case, **kwargs):
-        seen.append((case.id, case.state))
-
-    case_decided.connect(receiver)
-    yield seen
-    case_decided.disconnect(receiver)
-
-
 def client_for(*, staff: bool):
     user = get_user_model().objects.create_user(username=f"{'staff' if staff else 'user'}-api", is_staff=staff)
     client = APIClient()

@@ -12,7 +12,6 @@ from skimage import data
 from backend.accounts.models import WechatAccount
 from moderation.models import ModerationCase
 from moderation.services import moderate_image, moderate_text
-from moderation.signals import case_decided
 from moderation.wechat import ContentSecurity, push_signature_valid
 from tests.fakes.wechat import push_signature
 
@@ -42,18 +41,6 @@ def user():
     user = get_user_model().objects.create_user(username="wx-user")
     WechatAccount.objects.create(user=user, openid="o-wx-user")
     return user
-
-
-@pytest.fixture
-def decided():
-    seen = []
-
-    def receiver(sender, case, **kwargs):
-        seen.append((case.id, case.state))
-
-    case_decided.connect(receiver)
-    yield seen
-    case_decided.disconnect(receiver)
 
 
 @pytest.fixture
