@@ -95,3 +95,20 @@ def test_a_failing_receiver_rolls_the_decision_back():
     case.refresh_from_db()
     assert case.state == "pending"
     assert client.post(f"/moderation/cases/{case.id}/reject", {"reason": "no"}, format="json").status_code == 200
+
+
+def test_django_admin_lists_cases_and_word_lists():
+    from django.test import Client
+
+    admin_user = get_user_model().objects.create_superuser(username="root", password="x")
+    client = Client()
+    client.force_login(admin_user)
+    case = held_case()
+    for url in ("/admin/moderation/moderationcase/", f"/admin/moderation/moderationcase/{case.id}/change/",
+                "/admin/moderation/wordcategory/", "/admin/moderation/sensitiveword/?q=赌博"):
+        assert client.get(url).status_code == 200, url
+    response = client.post("/admin/moderation/moderationcase/",
+                           {"action": "approve", "_selected_action": [case.id]})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.decided_by) == ("approved", admin_user)
