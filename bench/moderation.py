@@ -96,7 +96,7 @@ def bench_text(megabytes: float, words: int) -> None:
           f"{short_s / len(messages) * 1e6:.1f} µs per message")
 
 
-def bench_images(count: int) -> None:
+def bench_images(count: int, threads: int) -> None:
     from PIL import Image
 
     faces = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "faces"
@@ -105,7 +105,6 @@ def bench_images(count: int) -> None:
         from skimage import data
 
         images = [Image.fromarray(data.astronaut())]
-    threads = 2
     imagecheck.detect(images[0], threads=threads)  # load the model
     times = []
     for i in range(count):
@@ -125,9 +124,10 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=8.0)
     parser.add_argument("--words", type=int, default=10_000)
     parser.add_argument("--images", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=1, help="ONNX intra-op threads (MODERATION_NUDENET_THREADS)")
     args = parser.parse_args()
     bench_text(args.mb, args.words)
-    bench_images(args.images)
+    bench_images(args.images, args.threads)
 
 
 if __name__ == "__main__":

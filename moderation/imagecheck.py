@@ -57,7 +57,7 @@ def _load(threads: int):
                                         providers=["CPUExecutionProvider"])
 
 
-def session(threads: int = 2):
+def session(threads: int = 1):
     global _session
     if _session is None:
         with _session_lock:
@@ -77,7 +77,7 @@ def _preprocess(image: Image.Image) -> tuple[np.ndarray, float]:
     return canvas.transpose(2, 0, 1)[None], scale
 
 
-def detect(image: Image.Image, *, threads: int = 2) -> list[dict]:
+def detect(image: Image.Image, *, threads: int = 1) -> list[dict]:
     """NudeNet detections: ``[{"label", "score", "box": [x, y, w, h]}]`` in image pixels."""
     blob, scale = _preprocess(image)
     run = session(threads)

@@ -139,7 +139,7 @@ def moderate_image(*, image, user, subject_type: str, subject_id, preview_key: s
     """Screen an upload before processing or a result before download."""
     labels, decision, trace_id = [], PASS, ""
     if _setting("MODERATION_NUDENET", True):
-        detections = imagecheck.detect(image, threads=_setting("MODERATION_NUDENET_THREADS", 2))
+        detections = imagecheck.detect(image, threads=_setting("MODERATION_NUDENET_THREADS", 1))
         decision, labels = imagecheck.judge(detections, nudenet_rules())
     if decision != BLOCK and _setting("MODERATION_WECHAT", False) and _setting("MODERATION_WECHAT_IMAGES", True):
         try:
