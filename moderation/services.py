@@ -43,6 +43,7 @@ MESSAGES = {
              "Nothing to do until then."),
 }
 WECHAT_ACTIONS = {"risky": BLOCK, "review": REVIEW, "pass": PASS}
+WECHAT_TEXT_LIMIT = 2500
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,19 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
             openid = _openid(user)
             if not openid:
                 raise WeChatError(40003, "user has no WeChat openid")
-            result = ContentSecurity().msg_sec_check(
-                content=text, openid=openid, scene=_setting("MODERATION_WECHAT_SCENE", 2))
-            action = WECHAT_ACTIONS[result["suggest"]]
-            if action != PASS:
-                labels.append({"provider": "wechat", "label": WECHAT_LABELS.get(result["label"], "other"),
-                               "code": result["label"], "suggest": result["suggest"],
-                               "action": action, "trace_id": result["trace_id"]})
-                decision = _worse(decision, action)
+            security = ContentSecurity()
+            # msgSecCheck takes at most 2,500 characters: long transcripts go in pieces.
+            for start in range(0, len(text), WECHAT_TEXT_LIMIT):
+                result = security.msg_sec_check(content=text[start:start + WECHAT_TEXT_LIMIT],
+                                                openid=openid, scene=_setting("MODERATION_WECHAT_SCENE", 2))
+                action = WECHAT_ACTIONS[result["suggest"]]
+                if action != PASS:
+                    labels.append({"provider": "wechat", "label": WECHAT_LABELS.get(result["label"], "other"),
+                                   "code": result["label"], "suggest": result["suggest"],
+                                   "action": action, "trace_id": result["trace_id"], "offset": start})
+                    decision = _worse(decision, action)
+                if decision == BLOCK:
+                    break
         except WeChatError as exc:
             decision = _provider_failed(decision, labels, exc)
     return _conclude(decision=decision, labels=labels, user=user, subject_type="text",

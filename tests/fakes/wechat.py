@@ -282,7 +282,9 @@ class FakeWeChat:
             return {"access_token": self._token, "expires_in": int(self._token_expires - now)}
 
     def _msg_sec_check(self, query: dict, body: dict) -> dict:
-        if body.get("version") != 2 or not isinstance(body.get("content"), str) or body.get("scene") not in (1, 2, 3, 4):
+        content = body.get("content")
+        if (body.get("version") != 2 or not isinstance(content, str) or not content
+                or len(content) > 2500 or body.get("scene") not in (1, 2, 3, 4)):
             return self._error(47001)
         if not body.get("openid"):
             return self._error(40003)

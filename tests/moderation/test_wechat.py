@@ -60,6 +60,15 @@ def test_text_verdicts(wechat, user, suggest, decision):
         assert (label["label"], label["suggest"]) == ("politics", suggest)
 
 
+def test_long_text_is_checked_in_pieces_of_2500(wechat, user):
+    wechat.text_verdicts["坏话"] = ("risky", 20003)
+    text = "很好" * 2000 + "坏话"
+    verdict = moderate_text(text=text, user=user, subject="transcript")
+    assert verdict.decision == "block"
+    sizes = [len(call["body"]["content"]) for call in wechat.calls("msg_sec_check")]
+    assert sizes == [2500, 1502]
+
+
 def test_local_block_skips_wechat(wechat, user):
     assert moderate_text(text="傻逼", user=user, subject="sticker_text").decision == "block"
     assert wechat.calls("msg_sec_check") == []
