@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from moderation import imagecheck  # noqa: E402
-from moderation.seeds import read_seed_lists  # noqa: E402
+from moderation.seeds import seed_entries  # noqa: E402
 from moderation.textfilter import Entry, TextFilter, default_whole_word, normalisation_table  # noqa: E402
 
 COMMON_HANZI = [chr(cp) for cp in range(0x4E00, 0x4E00 + 3500)]
@@ -28,10 +28,7 @@ LATIN = "abcdefghijklmnopqrstuvwxyz"
 
 
 def word_list(size: int, rng: random.Random) -> list[Entry]:
-    entries = []
-    for seed in read_seed_lists():
-        category = "allow" if seed.action == "allow" else seed.category
-        entries += [Entry(word, category, whole) for word, whole in seed.words]
+    entries = seed_entries()
     categories = ["politics", "porn", "abuse", "violence", "gambling", "ads", "drugs"]
     seen = {e.word for e in entries}
     while len(entries) < size:

@@ -35,7 +35,10 @@ class SensitiveWord(models.Model):
     category = models.ForeignKey(WordCategory, on_delete=models.CASCADE, related_name="words")
     word = models.CharField(max_length=100)
     # Whole word: the match must not be glued to other Latin letters/digits ("sex" ≠ "Essex").
-    whole_word = models.BooleanField(default=False)
+    # Empty means automatic: whole word for entries of only Latin letters/digits.
+    whole_word = models.BooleanField(
+        null=True, blank=True, default=None,
+        help_text="Empty: automatic (whole word when the entry is only Latin letters/digits).")
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

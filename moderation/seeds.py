@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from moderation.textfilter import default_whole_word
+from moderation.textfilter import ALLOW, Entry, default_whole_word
 
 WORDLIST_DIR = Path(__file__).resolve().parent / "wordlists"
 
@@ -14,7 +14,7 @@ class SeedList:
     category: str
     action: str = "block"
     description: str = ""
-    words: list[tuple[str, bool]] = field(default_factory=list)  # (word, whole_word)
+    words: list[tuple[str, bool | None]] = field(default_factory=list)  # (word, whole_word or auto)
 
 
 def parse_seed_list(category: str, text: str) -> SeedList:
@@ -33,10 +33,17 @@ def parse_seed_list(category: str, text: str) -> SeedList:
         if line.endswith("*"):
             seed.words.append((line[:-1].strip(), False))
         else:
-            seed.words.append((line, default_whole_word(line)))
+            seed.words.append((line, None))
     return seed
 
 
 def read_seed_lists(directory: Path = WORDLIST_DIR) -> list[SeedList]:
     return [parse_seed_list(path.stem, path.read_text(encoding="utf-8"))
             for path in sorted(directory.glob("*.txt"))]
+
+
+def seed_entries(directory: Path = WORDLIST_DIR) -> list[Entry]:
+    """The shipped lists as filter entries, as the database holds them after seeding."""
+    return [Entry(word, ALLOW if seed.action == ALLOW else seed.category,
+                  default_whole_word(word) if whole is None else whole)
+            for seed in read_seed_lists(directory) for word, whole in seed.words]

@@ -10,7 +10,7 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from moderation.models import Action, CaseState, ModerationCase, SensitiveWord, WordCategory
-from moderation.textfilter import Entry, TextFilter
+from moderation.textfilter import Entry, TextFilter, default_whole_word
 
 _lock = threading.Lock()
 _current: dict = {"fingerprint": None, "filter": None, "actions": {}, "checked_at": 0.0}
@@ -42,7 +42,8 @@ def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
             actions = dict(WordCategory.objects.values_list("name", "action"))
             rows = SensitiveWord.objects.filter(is_active=True).values_list(
                 "word", "category__name", "whole_word")
-            entries = [Entry(word, "allow" if actions.get(cat) == Action.ALLOW else cat, whole)
+            entries = [Entry(word, "allow" if actions.get(cat) == Action.ALLOW else cat,
+                             default_whole_word(word) if whole is None else whole)
                        for word, cat, whole in rows]
             _current.update(fingerprint=fingerprint, filter=TextFilter(entries), actions=actions)
         _current["checked_at"] = time.monotonic()

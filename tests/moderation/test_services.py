@@ -111,3 +111,12 @@ def test_repeat_offenders_are_throttled(user, settings):
     cache.clear()
     assert OffenderThrottle().allow_request(request, None)
     assert not OffenderThrottle().allow_request(request, None)
+
+
+def test_words_added_without_a_choice_match_latin_as_whole_words(user):
+    category = WordCategory.objects.get(name="abuse")
+    SensitiveWord.objects.create(category=category, word="zorb")  # whole_word left automatic
+    SensitiveWord.objects.create(category=category, word="蠢货")
+    assert moderate_text(text="zorbing is a sport", user=user, subject="description").passed
+    assert moderate_text(text="you zorb!", user=user, subject="description").decision == "block"
+    assert moderate_text(text="你这个蠢货们", user=user, subject="description").decision == "block"

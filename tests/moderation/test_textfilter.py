@@ -2,17 +2,13 @@
 and ordinary text that must pass. Runs on the shipped seed lists, without a database."""
 import pytest
 
-from moderation.seeds import read_seed_lists
+from moderation.seeds import seed_entries
 from moderation.textfilter import Entry, TextFilter, normalise
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    entries = []
-    for seed in read_seed_lists():
-        category = "allow" if seed.action == "allow" else seed.category
-        entries += [Entry(word, category, whole) for word, whole in seed.words]
-    return TextFilter(entries)
+    return TextFilter(seed_entries())
 
 
 def categories(text_filter, text):
