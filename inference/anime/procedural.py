@@ -1,0 +1,212 @@
+"""The embedded anime style, no weights needed: anime proportions, smooth cel-shaded skin, a
+coherent palette, clean line art, and drawn eyes with catch-lights.
+
+``stylize_face`` works on an aligned face square and its 68 landmarks; ``toon.scene`` is the
+whole-scene treatment for backgrounds and photos without a face.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from inference.anime import toon
+from inference.anime.geometry import proportions_warp, warp_image, warp_points
+
+ENGINE = "procedural-v1"
+
+
+def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.6) -> np.ndarray:
+    """An anime version of an aligned face crop (``landmarks`` in the crop's coordinates)."""
+    strength = float(np.clip(strength, 0.0, 1.0))
+    sampling_map = proportions_warp(rgb.shape[:2], landmarks, strength)
+    warped = warp_image(rgb, sampling_map)
+    points = warp_points(landmarks, sampling_map)
+
+    smoothed = toon.smooth(warped, passes=2, sigma_color=32.0)
+    skin_area = _skin_mask(smoothed.shape[:2], points)
+    flattened = toon.flatten(warped)
+    flat = toon.posterize(flattened, toon.palette(flattened, colours=12), vivid=1.35)
+    flat = _vivid_outside(flat, skin_area, amount=1.3)
+    skin, skin_weight = _flat_skin(smoothed, skin_area, points)
+    out = (flat * (1.0 - skin_weight[..., None]) + skin * skin_weight[..., None]).astype(np.uint8)
+
+    # Drawn faces have almost no lines inside the skin: keep the traced outline and hair lines,
+    # draw the features by hand.
+    lines = toon.line_art(smoothed, sigma=1.1, epsilon=-0.006)
+    lines *= 1.0 - 0.9 * np.maximum(skin_weight, _feature_mask(out.shape[:2], points))
+    out = toon.ink(out, lines)
+    face_width = float(np.linalg.norm(points[16] - points[0]))
+    for eye in (points[36:42], points[42:48]):
+        _draw_eye(out, warped, eye, face_width)
+    _draw_features(out, points, face_width)
+    return out
+
+
+def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
+    """Soft mask of the face's skin: the jaw hull extended up over the forehead."""
+    jaw = points[0:17]
+    brow_top = points[17:27].copy()
+    lift = 0.35 * float(np.linalg.norm(points[8] - points[27]))
+    brow_top[:, 1] -= lift
+    polygon = np.concatenate([jaw, brow_top[::-1]]).astype(np.int32)
+    mask = np.zeros(shape, np.float32)
+    cv2.fillPoly(mask, [polygon], 1.0, lineType=cv2.LINE_AA)
+    blur = max(3, int(shape[0] * 0.03)) | 1
+    return cv2.GaussianBlur(mask, (blur, blur), 0)
+
+
+def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
+    """Skin as two flat tones of the person's own skin colour, and where to use it (0..1).
+
+    Only skin-coloured pixels take it, so brows, lips, teeth and glasses keep their colours.
+    """
+    lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32)
+    cheeks = area > 0.9
+    base = np.median(lab[cheeks], axis=0) if cheeks.any() else lab.reshape(-1, 3).mean(axis=0)
+    difference = np.linalg.norm((lab - base) * np.array([0.3, 1.0, 1.0], np.float32), axis=2)
+    weight = area * np.exp(-0.5 * (difference / 26.0) ** 2)
+    # Flat tones of the person's own colour: a light one, a shadow where the photo is darker
+    # than typical, a deeper one in the darkest folds; soft 2-px edges between them.
+    lightness = cv2.GaussianBlur(lab[..., 0], (0, 0), 2.0)
+    shadow = np.clip((base[0] - 10.0 - lightness) / 5.0 + 0.5, 0.0, 1.0)[..., None]
+    deep = np.clip((base[0] - 32.0 - lightness) / 5.0 + 0.5, 0.0, 1.0)[..., None]
+    light = base.copy()
+    light[0] = min(255.0, base[0] * 1.04 + 4.0)
+    dark = base * np.array([0.86, 1.0, 1.0], np.float32) + np.array([0.0, 6.0, 4.0], np.float32)
+    darker = base * np.array([0.7, 1.0, 1.0], np.float32) + np.array([0.0, 10.0, 6.0], np.float32)
+    tones = light * (1.0 - shadow) + dark * shadow
+    tones = tones * (1.0 - deep) + darker * deep
+    blush = _blush(smoothed.shape[:2], points)[..., None]
+    tones = tones * (1.0 - 0.35 * blush) + np.array([base[0] * 0.97, 165.0, 140.0], np.float32) * 0.35 * blush
+    skin = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)
+    return skin, np.clip(weight * 1.15, 0.0, 1.0).astype(np.float32)
+
+
+def _blush(shape, points: np.ndarray) -> np.ndarray:
+    """Soft pink ovals under the eyes, the anime shorthand for cheeks."""
+    mask = np.zeros(shape, np.float32)
+    face_width = float(np.linalg.norm(points[16] - points[0]))
+    for eye, jaw in ((points[36:42], points[3]), (points[42:48], points[13])):
+        centre = eye.mean(axis=0) * 0.45 + jaw * 0.35 + points[33] * 0.2
+        axes = (int(face_width * 0.11), int(face_width * 0.05))
+        cv2.ellipse(mask, tuple(int(v) for v in centre), axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    sigma = face_width * 0.04
+    return cv2.GaussianBlur(mask, (0, 0), sigma)
+
+
+def _feature_mask(shape, points: np.ndarray) -> np.ndarray:
+    """Where eyes and mouth are drawn by hand, so traced lines there are mostly dropped."""
+    mask = np.zeros(shape, np.float32)
+    for group in (points[36:42], points[42:48], points[48:60]):
+        hull = cv2.convexHull(group.astype(np.int32))
+        cv2.fillConvexPoly(mask, hull, 1.0)
+    size = max(3, int(shape[0] * 0.04)) | 1
+    mask = cv2.dilate(mask, np.ones((size, size), np.uint8))
+    return cv2.GaussianBlur(mask, (size, size), 0)
+
+
+def _vivid_outside(rgb: np.ndarray, skin: np.ndarray, *, amount: float) -> np.ndarray:
+    """More saturated colour off the skin: hair and clothes look painted rather than photographed."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV).astype(np.float32)
+    boost = 1.0 + (amount - 1.0) * (1.0 - skin)
+    hsv[..., 1] = np.clip(hsv[..., 1] * boost, 0, 255)
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+
+
+def _draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, face_width: float) -> None:
+    """A drawn anime eye over the (already enlarged) photo eye: white, big iris, catch-lights."""
+    corner_a, corner_b = eye[0], eye[3]
+    eye_width = float(np.linalg.norm(corner_b - corner_a))
+    if eye_width < 4:
+        return
+    scale = 8  # draw with sub-pixel precision
+    polygon = eye.copy()
+    centre = eye.mean(axis=0)
+    # Open the eye a little: anime eyes are taller than photographed ones.
+    polygon = centre + (polygon - centre) * np.array([1.08, 1.5], np.float32)
+    mask = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 255, cv2.LINE_AA, shift=3)
+
+    iris_colour = _iris_colour(source, eye)
+    radius = 0.34 * eye_width
+    iris_centre = _iris_centre(source, eye, centre)
+    layer = out.copy()
+    layer[mask > 0] = (246, 244, 240)
+    ys, xs = np.mgrid[0 : out.shape[0], 0 : out.shape[1]]
+    distance = np.hypot(xs - iris_centre[0], ys - iris_centre[1])
+    inside = distance <= radius
+    # Iris: darker at the top (the lid's shadow), lighter and more vivid toward the bottom.
+    t = np.clip((ys - (iris_centre[1] - radius)) / (2 * radius), 0.0, 1.0)[..., None]
+    gradient = iris_colour[None, None, :] * (0.45 + 0.75 * t)
+    layer[inside] = np.clip(gradient, 0, 255).astype(np.uint8)[inside]
+    layer[distance <= radius * 0.45] = (iris_colour * 0.2).astype(np.uint8)
+    ring = (distance > radius * 0.9) & inside
+    layer[ring] = (iris_colour * 0.3).astype(np.uint8)
+    alpha = (mask.astype(np.float32) / 255.0)[..., None]
+    out[:] = (out * (1 - alpha) + layer * alpha).astype(np.uint8)
+
+    # Catch-lights: one large and one small, always top-left / bottom-right of the iris.
+    big = np.round((iris_centre + np.array([-0.4, -0.45]) * radius) * scale).astype(int)
+    small = np.round((iris_centre + np.array([0.45, 0.4]) * radius) * scale).astype(int)
+    cv2.circle(out, tuple(int(v) for v in big), int(radius * 0.3 * scale), (255, 255, 255), -1, cv2.LINE_AA, shift=3)
+    cv2.circle(out, tuple(int(v) for v in small), int(radius * 0.14 * scale), (255, 255, 255), -1, cv2.LINE_AA, shift=3)
+
+    # Lashes: a bold upper lid line with a flick at the outer corner, a thin lower lid.
+    upper = polygon[[0, 1, 2, 3]]
+    outer = 0 if abs(upper[0, 0] - face_width) > abs(upper[3, 0] - face_width) else 3
+    flick_from = upper[outer]
+    direction = upper[outer] - upper[3 - outer]
+    direction /= np.linalg.norm(direction) + 1e-6
+    flick = flick_from + direction * 0.18 * eye_width + np.array([0.0, -0.12 * eye_width])
+    lash = np.concatenate([upper, flick[None]]) if outer == 3 else np.concatenate([flick[None], upper])
+    thickness = max(2, int(round(0.07 * eye_width)))
+    cv2.polylines(out, [np.round(lash * scale).astype(np.int32)], False, (30, 22, 25), thickness,
+                  cv2.LINE_AA, shift=3)
+    lower = polygon[[3, 4, 5, 0]]
+    cv2.polylines(out, [np.round(lower * scale).astype(np.int32)], False, (95, 60, 55),
+                  max(1, thickness // 3), cv2.LINE_AA, shift=3)
+
+
+def _iris_colour(source: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """The photo's iris colour made vivid: keep its hue, lift saturation and brightness."""
+    mask = np.zeros(source.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(eye.astype(np.int32)), 1)
+    pixels = source[mask > 0]
+    if len(pixels) == 0:
+        return np.array([110.0, 70.0, 40.0])
+    darkest = pixels[np.argsort(pixels.sum(axis=1))[: max(1, len(pixels) // 3)]]
+    colour = np.median(darkest, axis=0).astype(np.uint8).reshape(1, 1, 3)
+    hsv = cv2.cvtColor(colour, cv2.COLOR_RGB2HSV)[0, 0].astype(np.float32)
+    hsv[1] = max(hsv[1], 150.0)
+    hsv[2] = np.clip(hsv[2] * 1.6 + 40, 120, 200)
+    return cv2.cvtColor(hsv.astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
+
+
+def _iris_centre(source: np.ndarray, eye: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Follow the gaze: the darkest blurred spot in the eye, kept near the eye's middle."""
+    x0, y0 = np.floor(eye.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(eye.max(axis=0)).astype(int)
+    patch = source[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1]
+    if patch.size == 0:
+        return centre
+    gray = cv2.GaussianBlur(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY), (0, 0), 2.0)
+    _, _, darkest, _ = cv2.minMaxLoc(gray)
+    x = max(x0, 0) + darkest[0]
+    width = eye[:, 0].max() - eye[:, 0].min()
+    x = np.clip(x, centre[0] - 0.18 * width, centre[0] + 0.18 * width)
+    return np.array([x, centre[1] + 0.05 * width], np.float32)
+
+
+def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
+    """A small nose tick and a clean mouth line, scaled to the face (brows keep their own shape)."""
+    scale = 8
+    line = max(2, int(round(face_width * 0.012)))
+    nose = np.array([points[32] * 0.3 + points[33] * 0.7, points[33], points[33] * 0.7 + points[34] * 0.3])
+    cv2.polylines(out, [np.round(nose * scale).astype(np.int32)], False, (150, 95, 85), line,
+                  cv2.LINE_AA, shift=3)
+    # Closed lips get one clean line; an open mouth (teeth showing) keeps its own shape.
+    lip_gap = float(np.linalg.norm(points[66] - points[62]))
+    if lip_gap < 0.03 * face_width:
+        mouth_line = points[[60, 61, 62, 63, 64]]
+        cv2.polylines(out, [np.round(mouth_line * scale).astype(np.int32)], False, (120, 45, 50), line,
+                      cv2.LINE_AA, shift=3)
