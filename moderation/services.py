@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -245,19 +246,27 @@ def wechat_push_receive(*, event: dict) -> ModerationCase | None:
         code = int(result.get("label") or 0)
         label = {"provider": "wechat", "label": WECHAT_LABELS.get(code, "other"), "code": code,
                  "suggest": suggest, "action": action}
+    case = ModerationCase.objects.filter(awaiting_trace_id=event["trace_id"]).first()
+    if case is None:
+        # Unknown or already settled; WeChat gets "success" all the same, or it retries.
+        log.warning("wxa_media_check push for unknown trace_id %s", event["trace_id"])
+        return None
+    return _wechat_settle(case_id=case.id, trace_id=event["trace_id"], label=label,
+                          data={"result": result, "action": action, "errcode": event.get("errcode", 0)})
+
+
+def _wechat_settle(*, case_id: int, trace_id: str, label: dict, data: dict) -> ModerationCase:
+    """WeChat's answer for a held image: record it, then reject (block), approve (pass, when
+    no other provider holds the case) or leave the case to a person."""
+    action = label["action"]
     with transaction.atomic():
-        case = (ModerationCase.objects.select_for_update()
-                .filter(awaiting_trace_id=event["trace_id"]).first())
-        if case is None:
-            log.warning("wxa_media_check push for unknown trace_id %s", event["trace_id"])
-            return None
-        label["trace_id"] = case.awaiting_trace_id
-        case.labels = [l for l in case.labels if l.get("provider") != "wechat"] + [label]
+        case = ModerationCase.objects.select_for_update().get(id=case_id)
+        if case.awaiting_trace_id != trace_id:
+            return case  # settled meanwhile (a repeated push, or the wait expired)
+        case.labels = [l for l in case.labels if l.get("provider") != "wechat"] + [dict(label, trace_id=trace_id)]
         case.awaiting_trace_id = ""
         case.save(update_fields=["labels", "awaiting_trace_id"])
-        CaseEvent.objects.create(case=case, action="provider_verdict", provider="wechat",
-                                 data={"result": result, "action": action,
-                                       "errcode": event.get("errcode", 0)})
+        CaseEvent.objects.create(case=case, action="provider_verdict", provider="wechat", data=data)
         others_hold = any(l.get("action") != PASS for l in case.labels if l.get("provider") != "wechat")
         if case.state != CaseState.PENDING:
             return case
@@ -266,8 +275,25 @@ def wechat_push_receive(*, event: dict) -> ModerationCase | None:
                            reason=f"WeChat content security: risky ({label['label']})")
         if action == PASS and not others_hold:
             return _decide(case_id=case.id, state=CaseState.APPROVED, provider="wechat",
-                           reason="WeChat content security: pass")
+                           reason=f"WeChat content security: {label.get('suggest', label['label'])}")
     return case
+
+
+def cases_expire_wechat_waits(*, older_than_seconds: float | None = None) -> int:
+    """Held images whose WeChat push never came: after ``MODERATION_WECHAT_PUSH_TIMEOUT`` the
+    fail-open/closed rule decides, as if WeChat were down (closed: a person reviews them)."""
+    if older_than_seconds is None:
+        older_than_seconds = _setting("MODERATION_WECHAT_PUSH_TIMEOUT", 1800)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    action = PASS if _setting("MODERATION_FAIL_OPEN", False) else REVIEW
+    waiting = ModerationCase.objects.exclude(awaiting_trace_id="").filter(created_at__lt=cutoff)
+    count = 0
+    for case_id, trace_id in waiting.values_list("id", "awaiting_trace_id"):
+        _wechat_settle(case_id=case_id, trace_id=trace_id,
+                       label={"provider": "wechat", "label": "no_answer", "action": action},
+                       data={"timeout_seconds": older_than_seconds})
+        count += 1
+    return count
 
 
 # -- word lists ----------------------------------------------------------------------------------

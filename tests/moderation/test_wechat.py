@@ -193,3 +193,22 @@ def test_push_for_an_unknown_trace_or_other_event_is_acknowledged(wechat):
         response = client.post(f"/moderation/wechat/push?{query}", data=json.dumps(event),
                                content_type="application/json")
         assert (response.status_code, response.content) == (200, b"success")
+
+
+@pytest.mark.parametrize("fail_open, state", [(False, "pending"), (True, "approved")])
+def test_a_push_that_never_comes_is_settled_by_the_fail_rule(wechat, user, photo, settings, decided,
+                                                            fail_open, state):
+    from django.core.management import call_command
+
+    verdict = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-6",
+                             preview_key="u/1/uploads/up-6.jpg")
+    call_command("moderation_expire_waits")  # not yet: the default wait is 30 minutes
+    assert ModerationCase.objects.get(id=verdict.case_id).awaiting_trace_id
+    settings.MODERATION_FAIL_OPEN = fail_open
+    call_command("moderation_expire_waits", "--older-than", "0")
+    case = ModerationCase.objects.get(id=verdict.case_id)
+    assert (case.state, case.awaiting_trace_id) == (state, "")
+    assert case.labels[-1]["label"] == "no_answer"
+    wechat.deliver_pushes()  # the late push changes nothing any more
+    assert ModerationCase.objects.get(id=verdict.case_id).state == state
+    assert decided == ([(case.id, "approved")] if fail_open else [])
