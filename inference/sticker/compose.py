@@ -16,29 +16,53 @@ from inference.sticker.templates import (Template, background_mask, render_backg
 
 @dataclass(frozen=True)
 class Head:
-    """The cut-out head in crop pixels: premultiplied RGBA float32, and the box of the head
-    itself (without overlays) that placement scales to the template's face size."""
+    """The cut-out head in crop pixels: premultiplied RGBA float32, and the box that placement
+    scales to the template's face size. The box comes from the landmarks, not from the cut-out,
+    so the face sits in the same place whatever the hair, the overlays or the style do;
+    ``extent`` (what is really opaque) only shrinks a head whose big hair would leave the
+    sticker."""
     rgba: np.ndarray  # S x S x 4 float32, RGB premultiplied by alpha, 0..1
     box: tuple[float, float, float, float]
+    extent: tuple[float, float, float, float]
 
     @classmethod
-    def from_image(cls, head: Image.Image, head_alpha: np.ndarray) -> "Head":
+    def from_image(cls, head: Image.Image, landmarks: np.ndarray, unit: float) -> "Head":
         rgba = np.asarray(head, np.float32) / 255
         rgba[..., :3] *= rgba[..., 3:]
-        ys, xs = np.nonzero(head_alpha > 0.5)
-        if len(xs) == 0:
-            box = (0.0, 0.0, float(head.width), float(head.height))
-        else:
-            box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
-        return cls(rgba, box)
+        box = head_box(landmarks, unit)
+        ys, xs = np.nonzero(rgba[..., 3] > 0.5)
+        extent = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)) \
+            if len(xs) else box
+        return cls(rgba, box, extent)
+
+
+def head_box(landmarks: np.ndarray, unit: float) -> tuple[float, float, float, float]:
+    """Where head and hair usually are, from the face's landmarks (a little hair at the sides,
+    about 1.5 units of it above the brows, the chin at the bottom)."""
+    jaw = landmarks[0:17]
+    top = float(landmarks[17:27, 1].min()) - 1.5 * unit
+    bottom = float(jaw[:, 1].max()) + 0.15 * unit
+    centre = float(landmarks[27:31, 0].mean())
+    half = max(float(jaw[:, 0].max() - jaw[:, 0].min()) / 2 + 0.35 * unit, (bottom - top) * 0.4)
+    return (centre - half, top, centre + half, bottom)
 
 
 def place_head(head: Head, template: Template, size: int, *, tilt: float = 0.0,
                offset: tuple[float, float] = (0.0, 0.0), zoom: float = 1.0) -> np.ndarray:
     """The head warped onto a ``size`` canvas: premultiplied RGBA float32."""
     x0, y0, x1, y1 = head.box
-    scale = template.face_scale * size / max(y1 - y0, x1 - x0) * zoom
     centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+    scale = template.face_scale * size / max(y1 - y0, x1 - x0)
+    # Keep the top and the sides (hair, sweat drop, sparkles) and their outline on the canvas;
+    # the neck may run off the bottom.
+    margin = 0.035 * size
+    cx, cy = template.face_center[0] * size, template.face_center[1] * size
+    left, top, right, _ = head.extent
+    for room, reach in ((cy - margin, centre[1] - top), (cx - margin, centre[0] - left),
+                        (size - margin - cx, right - centre[0])):
+        if reach > 0 and room > 0:
+            scale = min(scale, room / reach)
+    scale *= zoom
     matrix = cv2.getRotationMatrix2D(centre, tilt, scale)
     matrix[0, 2] += template.face_center[0] * size + offset[0] * size - centre[0]
     matrix[1, 2] += template.face_center[1] * size + offset[1] * size - centre[1]

@@ -8,7 +8,7 @@ import numpy as np
 
 from inference.sticker.headcrop import HeadCrop
 
-_WORK_SIDE = 160  # GrabCut's cost grows with pixels; the mask's detail is restored by feathering
+_WORK_SIDE = 200  # GrabCut's cost grows with pixels; the mask's detail is restored by feathering
 
 
 def _ellipse(mask: np.ndarray, centre, axes, value: int) -> None:
@@ -25,7 +25,7 @@ def _face_hull(crop: HeadCrop, landmarks: np.ndarray | None) -> np.ndarray:
 
 def head_regions(crop: HeadCrop, landmarks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(sure, allowed) masks in crop pixels: ``sure`` is the skin inside the face outline and
-    the brows; ``allowed`` bounds where head, hair and a short neck can be."""
+    the brows, without eyes and mouth; ``allowed`` bounds where head, hair and a short neck can be."""
     points = crop.landmarks if landmarks is None else landmarks
     size, unit = crop.size, crop.unit
     jaw = points[0:17]
@@ -47,7 +47,13 @@ def head_regions(crop: HeadCrop, landmarks: np.ndarray | None = None) -> tuple[n
     cv2.fillConvexPoly(allowed, cv2.convexHull(outline), 255)
     # A short neck under the chin, rounded at the bottom.
     _ellipse(allowed, (float(chin[0]), float(chin[1])), (0.3 * face_width, 0.55 * unit), 255)
-    return sure > 0, allowed > 0
+    # Teeth and the whites of the eyes would teach GrabCut that bright white is "head" and
+    # bring a bright window or wall along: they are left out of the sure part.
+    features = np.zeros_like(sure)
+    for part in (points[48:60], points[36:42], points[42:48]):
+        cv2.fillConvexPoly(features, cv2.convexHull(np.round(part).astype(np.int32)), 255)
+    features = cv2.dilate(features, np.ones((5, 5), np.uint8))
+    return (sure > 0) & (features == 0), allowed > 0
 
 
 def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
@@ -73,7 +79,7 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
     # Beside the face below the brows there is ear, hair or background; let colour decide
     # from a background guess rather than a foreground one.
     cheeks = np.zeros_like(sure, np.uint8)
-    cheeks[int(crop.landmarks[17:27, 1].min()):] = 1
+    cheeks[int(crop.landmarks[17:27, 1].min() - 0.4 * crop.unit):] = 1
     face = cv2.dilate(_face_hull(crop, landmarks), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (round(0.3 * crop.unit) | 1,) * 2))
     cheeks &= (face == 0)
@@ -102,7 +108,8 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
 def _clean(mask: np.ndarray) -> np.ndarray:
     """Keep the biggest blob, fill its holes, smooth its outline."""
     mask = mask.astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    # Opening wide enough to cut off slivers of bright background that cling to the hair.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
     if count > 1:
         biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))

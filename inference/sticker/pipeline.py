@@ -92,10 +92,10 @@ def _checked(rgb) -> np.ndarray:
 
 
 def _head(image: np.ndarray, alpha: np.ndarray, expression: Expression, landmarks: np.ndarray,
-          unit: float) -> Head:
+          crop_landmarks: np.ndarray, unit: float) -> Head:
     rgba = Image.fromarray(np.dstack([image, np.round(alpha * 255).astype(np.uint8)]), "RGBA")
     rgba = draw_overlays(rgba, expression.params.overlays, landmarks, unit)
-    return Head.from_image(rgba, alpha)
+    return Head.from_image(rgba, crop_landmarks, unit)
 
 
 def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Template | None = None,
@@ -162,7 +162,7 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
     progress("cutout", 0.8)
     alpha = cut_out_head(crop, image, warped.landmarks)
     clock.lap("cutout")
-    head = _head(image, alpha, expression, warped.landmarks, crop.unit)
+    head = _head(image, alpha, expression, warped.landmarks, crop.landmarks, crop.unit)
     clock.lap("overlays")
 
     progress("compose", 0.9)
@@ -188,7 +188,8 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         if motion == "blink":
             shut = warp_expression(image, warped.landmarks, ExpressionParams(eye_open=0.15),
                                    crop.unit)
-            closed = _head(shut.image, alpha, expression, shut.landmarks, crop.unit)
+            closed = _head(shut.image, alpha, expression, shut.landmarks, crop.landmarks,
+                           crop.unit)
         animation = animate_sticker(head, template, motion, caption_text, font,
                                     size=STICKER_SIZE, tilt=tilt, closed_head=closed)
         clock.lap("animate")
