@@ -11,6 +11,7 @@ from backend.jobs.models import Result
 from backend.storage import get_storage
 from backend.uploads.models import Upload
 from moderation.models import ModerationCase
+from tests.moderation.conftest import preview_status
 
 os.environ["MX_TEST_MODES"] = "1"  # a Celery worker started by the services stack knows the mode
 import backend.jobs.modes.testing  # noqa: E402,F401 - registers test_slow in this process
@@ -56,7 +57,7 @@ def test_held_upload_waits_and_approve_releases_the_job(login, astronaut_jpeg, s
 
     case = pending_case(staff, "upload")
     assert case["subject_id"] == upload["id"] and case["preview_url"]
-    assert staff.get(case["preview_url"]).status_code == 200  # the moderator sees the photo
+    assert preview_status(staff.client, case["preview_url"]) == 200  # the moderator sees the photo
     settings.MODERATION_NUDENET_RULES = {}  # the result must not be held again
     assert staff.post(f"/moderation/cases/{case['id']}/approve").status_code == 200
     job = api.wait(job_id)
