@@ -191,3 +191,15 @@ def test_fixture_faces_stay_recognisable_on_the_sticker(face_photo, photo, text)
     assert faces, "no face found on the sticker"
     original = face_descriptor(rgb, detect_faces(rgb)[0])
     assert descriptor_distance(original, face_descriptor(rendered, faces[0])) < SAME_PERSON_DISTANCE
+
+
+def test_the_anime_style_keeps_the_expression_and_the_person(astronaut):
+    result = make_sticker(astronaut, text="惊讶", style="anime")
+    assert result.path == "anime"
+    assert result.engine.startswith("procedural-sticker-v1+")
+    assert "anime" in result.as_metadata()
+    faces = detect_faces(_on(result.preview, (255, 255, 255, 255)))
+    assert faces, "no face found on the anime sticker"
+    points = faces[0].landmarks
+    eye_to_mouth = np.linalg.norm(points[[48, 54]].mean(0) - points[36:48].mean(0))
+    assert (points[66, 1] - points[62, 1]) / eye_to_mouth > 0.22  # still wide open (photo: 0.17)
