@@ -67,7 +67,7 @@ def _encode(frames: list[Image.Image], duration_ms: int, colours: int) -> bytes:
     indexed = []
     for image, mask in zip(rgba, opaque):
         rgb = Image.fromarray(np.ascontiguousarray(image[..., :3]), "RGB")
-        frame = np.array(rgb.quantize(palette=palette_image, dither=Image.Dither.NONE))
+        frame = np.array(rgb.quantize(palette=palette_image, dither=Image.Dither.FLOYDSTEINBERG))
         frame[~mask] = _TRANSPARENT
         out = Image.fromarray(frame, "P")
         out.putpalette(palette)

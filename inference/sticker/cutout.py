@@ -71,7 +71,16 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
                             interpolation=cv2.INTER_NEAREST) > 0
     small_allowed = cv2.resize(allowed.astype(np.uint8), (_WORK_SIDE,) * 2,
                                interpolation=cv2.INTER_NEAREST) > 0
-    mask = np.full((_WORK_SIDE, _WORK_SIDE), cv2.GC_BGD, np.uint8)
+    # GrabCut only needs the allowed region and a ring of background around it.
+    ys, xs = np.nonzero(small_allowed)
+    if len(xs) == 0:
+        return np.zeros((size, size), np.float32)
+    ring = 8
+    top, left = max(0, ys.min() - ring), max(0, xs.min() - ring)
+    bottom, right = min(_WORK_SIDE, ys.max() + ring + 1), min(_WORK_SIDE, xs.max() + ring + 1)
+    window = (slice(top, bottom), slice(left, right))
+    small, small_sure, small_allowed = small[window], small_sure[window], small_allowed[window]
+    mask = np.full(small_allowed.shape, cv2.GC_BGD, np.uint8)
     mask[small_allowed] = cv2.GC_PR_FGD
     # The band just inside the allowed region is more likely background than hair.
     inner = cv2.erode(small_allowed.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -83,7 +92,7 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
     face = cv2.dilate(_face_hull(crop, landmarks), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (round(0.3 * crop.unit) | 1,) * 2))
     cheeks &= (face == 0)
-    small_cheeks = cv2.resize(cheeks, (_WORK_SIDE,) * 2, interpolation=cv2.INTER_NEAREST) > 0
+    small_cheeks = cv2.resize(cheeks, (_WORK_SIDE,) * 2, interpolation=cv2.INTER_NEAREST)[window] > 0
     mask[small_cheeks & small_allowed] = cv2.GC_PR_BGD
     mask[small_sure] = cv2.GC_FGD
     background_model = np.zeros((1, 65), np.float64)
@@ -92,10 +101,11 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
     try:
         cv2.grabCut(small, mask, None, background_model, foreground_model, iterations,
                     cv2.GC_INIT_WITH_MASK)
-        foreground = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+        found = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
     except cv2.error:  # a degenerate seed (tiny crop, one colour): fall back to the seeds
-        foreground = small_allowed
-    foreground = _clean(foreground | small_sure)
+        found = small_allowed
+    foreground = np.zeros((_WORK_SIDE, _WORK_SIDE), bool)
+    foreground[window] = _clean(found | small_sure)
 
     alpha = cv2.resize(foreground.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
     alpha = cv2.GaussianBlur(alpha, (0, 0), 1.2 / scale * 0.5)

@@ -160,9 +160,9 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         clock.lap("anime")
 
     progress("cutout", 0.8)
-    # Cut on the warped photo, not on the styled image: flat anime colours or a redrawn
-    # surround would blur the line between hair and background that GrabCut relies on.
-    alpha = cut_out_head(crop, warped.image, warped.landmarks)
+    # Cut on the photo itself and let the cut follow the warp: every expression of one photo
+    # gets the same outline, and flat anime colours or a redrawn surround cannot confuse GrabCut.
+    alpha = warped.follow(cut_out_head(crop))
     clock.lap("cutout")
     head = _head(image, alpha, expression, warped.landmarks, crop.landmarks, crop.unit)
     clock.lap("overlays")

@@ -15,6 +15,13 @@ from inference.sticker.lexicon import ExpressionParams
 class WarpResult:
     image: np.ndarray  # H x W x 3 uint8
     landmarks: np.ndarray  # (68, 2) float32: where the landmarks are now
+    maps: tuple[np.ndarray, np.ndarray] | None = None  # cv2.remap maps; None: nothing moved
+
+    def follow(self, channel: np.ndarray) -> np.ndarray:
+        """``channel`` (a mask of the unwarped photo) moved the way the photo was."""
+        if self.maps is None:
+            return channel
+        return cv2.remap(channel, *self.maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) -> np.ndarray:
@@ -266,4 +273,4 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
     if params.mouth_open > 0:
         box = paint_mouth(box, local, params, unit)
     warped[y0:y1, x0:x1] = box
-    return WarpResult(warped, targets)
+    return WarpResult(warped, targets, (map_x, map_y))
