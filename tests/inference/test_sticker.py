@@ -203,3 +203,22 @@ def test_the_anime_style_keeps_the_expression_and_the_person(astronaut):
     points = faces[0].landmarks
     eye_to_mouth = np.linalg.norm(points[[48, 54]].mean(0) - points[36:48].mean(0))
     assert (points[66, 1] - points[62, 1]) / eye_to_mouth > 0.22  # still wide open (photo: 0.17)
+
+
+def test_the_command_line_writes_sticker_preview_gif_and_metadata(tmp_path):
+    import json
+
+    from skimage import data
+
+    from inference.__main__ import main
+
+    photo = tmp_path / "me.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    out = tmp_path / "out"
+    assert main(["sticker", str(photo), "--text", "哭", "--template", "pastel", "--animated",
+                 "--out", str(out)]) == 0
+    assert Image.open(out / "sticker.png").size == (240, 240)
+    assert Image.open(out / "preview.png").size == (480, 480)
+    assert Image.open(out / "animation.gif").format == "GIF"
+    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["expression"]["name"] == "cry" and metadata["template"] == "pastel"
