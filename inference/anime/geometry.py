@@ -24,7 +24,7 @@ def proportions_warp(shape: tuple[int, int], landmarks: np.ndarray, strength: fl
     for eye in (landmarks[36:42], landmarks[42:48]):
         eye_width = float(np.linalg.norm(eye[3] - eye[0]))
         centre = eye.mean(axis=0)
-        offset += _radial(xs, ys, centre, radius=1.6 * eye_width, amount=-0.4 * strength)
+        offset += _radial(xs, ys, centre, radius=1.6 * eye_width, amount=-0.55 * strength)
     nose_width = float(np.linalg.norm(landmarks[35] - landmarks[31]))
     offset += _radial(xs, ys, landmarks[30:36].mean(axis=0), radius=1.4 * nose_width, amount=0.22 * strength)
     mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))

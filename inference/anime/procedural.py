@@ -37,7 +37,7 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     out = toon.ink(out, lines)
     face_width = float(np.linalg.norm(points[16] - points[0]))
     for eye in (points[36:42], points[42:48]):
-        _draw_eye(out, warped, eye, face_width)
+        _draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
     _draw_features(out, points, face_width)
     return out
 
@@ -113,58 +113,81 @@ def _vivid_outside(rgb: np.ndarray, skin: np.ndarray, *, amount: float) -> np.nd
     return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
 
 
-def _draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, face_width: float) -> None:
-    """A drawn anime eye over the (already enlarged) photo eye: white, big iris, catch-lights."""
-    corner_a, corner_b = eye[0], eye[3]
-    eye_width = float(np.linalg.norm(corner_b - corner_a))
+def _draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float) -> None:
+    """An anime eye made from the (already enlarged) photographed one: its whites made white, its
+    iris recoloured vivid but keeping its shape (so the person stays recognisable), catch-lights,
+    and a bold upper lash line flicked at the outer corner."""
+    eye_width = float(np.linalg.norm(eye[3] - eye[0]))
     if eye_width < 4:
         return
-    scale = 8  # draw with sub-pixel precision
-    polygon = eye.copy()
     centre = eye.mean(axis=0)
-    # Open the eye a little: anime eyes are taller than photographed ones.
-    polygon = centre + (polygon - centre) * np.array([1.08, 1.5], np.float32)
-    mask = np.zeros(out.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 255, cv2.LINE_AA, shift=3)
+    outline = _smooth_closed(centre + (eye - centre) * np.array([1.06, 1.25], np.float32))
 
+    # Everything below happens in a box around the eye, so its cost does not grow with the image.
+    pad = int(eye_width)
+    x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(outline.max(axis=0)).astype(int) + pad, (out.shape[1], out.shape[0]))
+    box = out[y0:y1, x0:x1]
+    origin = np.array([x0, y0], np.float32)
+    local = outline - origin
+    mask = np.zeros(box.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [_fixed(local)], 255, cv2.LINE_AA, shift=_SHIFT)
+    if not mask.any():
+        return
+
+    photo = cv2.GaussianBlur(source[y0:y1, x0:x1], (0, 0), 0.8).astype(np.float32)
+    lightness = photo.mean(axis=2)
+    inside = mask > 128
+    white_level = np.percentile(lightness[inside], 85)
+    dark_level = np.percentile(lightness[inside], 8)
+    # 0 on the whites, 1 on iris and pupil: the photo decides the shape, we decide the colours.
+    iris_weight = np.clip((white_level - lightness) / max(white_level - dark_level, 1.0) * 1.4, 0.0, 1.0)
     iris_colour = _iris_colour(source, eye)
-    radius = 0.34 * eye_width
-    iris_centre = _iris_centre(source, eye, centre)
-    layer = out.copy()
-    layer[mask > 0] = (246, 244, 240)
-    ys, xs = np.mgrid[0 : out.shape[0], 0 : out.shape[1]]
-    distance = np.hypot(xs - iris_centre[0], ys - iris_centre[1])
-    inside = distance <= radius
-    # Iris: darker at the top (the lid's shadow), lighter and more vivid toward the bottom.
-    t = np.clip((ys - (iris_centre[1] - radius)) / (2 * radius), 0.0, 1.0)[..., None]
-    gradient = iris_colour[None, None, :] * (0.45 + 0.75 * t)
-    layer[inside] = np.clip(gradient, 0, 255).astype(np.uint8)[inside]
-    layer[distance <= radius * 0.45] = (iris_colour * 0.2).astype(np.uint8)
-    ring = (distance > radius * 0.9) & inside
-    layer[ring] = (iris_colour * 0.3).astype(np.uint8)
+    shade = np.clip(lightness / max(white_level, 1.0), 0.0, 1.0)[..., None]
+    iris = iris_colour * (0.15 + 1.1 * shade**1.5)
+    layer = np.array([248.0, 246.0, 242.0]) * (1 - iris_weight[..., None]) + iris * iris_weight[..., None]
     alpha = (mask.astype(np.float32) / 255.0)[..., None]
-    out[:] = (out * (1 - alpha) + layer * alpha).astype(np.uint8)
+    box[:] = np.clip(box * (1 - alpha) + layer * alpha, 0, 255).astype(np.uint8)
 
-    # Catch-lights: one large and one small, always top-left / bottom-right of the iris.
-    big = np.round((iris_centre + np.array([-0.4, -0.45]) * radius) * scale).astype(int)
-    small = np.round((iris_centre + np.array([0.45, 0.4]) * radius) * scale).astype(int)
-    cv2.circle(out, tuple(int(v) for v in big), int(radius * 0.3 * scale), (255, 255, 255), -1, cv2.LINE_AA, shift=3)
-    cv2.circle(out, tuple(int(v) for v in small), int(radius * 0.14 * scale), (255, 255, 255), -1, cv2.LINE_AA, shift=3)
+    # Catch-lights on the iris: the darkest spot is its middle.
+    _, _, _, (_, _) = cv2.minMaxLoc(lightness)
+    pupil = np.array(cv2.minMaxLoc(cv2.GaussianBlur(lightness, (0, 0), 2.0) + (255 - mask) * 1.0)[2], np.float32)
+    radius = 0.3 * eye_width
+    for offset, size in (((-0.45, -0.45), 0.35), ((0.5, 0.4), 0.16)):
+        spot = pupil + np.array(offset) * radius
+        cv2.circle(box, tuple(int(v) for v in _fixed(spot)), int(size * radius * (1 << _SHIFT)),
+                   (255, 255, 255), -1, cv2.LINE_AA, shift=_SHIFT)
 
-    # Lashes: a bold upper lid line with a flick at the outer corner, a thin lower lid.
-    upper = polygon[[0, 1, 2, 3]]
-    outer = 0 if abs(upper[0, 0] - face_width) > abs(upper[3, 0] - face_width) else 3
-    flick_from = upper[outer]
-    direction = upper[outer] - upper[3 - outer]
+    # Lashes along the upper lid (the outline's top half), flicked outward at the outer corner.
+    upper = local[: len(local) // 2 + 1]
+    if abs(upper[0, 0] + x0 - axis_x) > abs(upper[-1, 0] + x0 - axis_x):
+        upper = upper[::-1]  # run from the inner corner to the outer one
+    direction = upper[-1] - upper[-2]
     direction /= np.linalg.norm(direction) + 1e-6
-    flick = flick_from + direction * 0.18 * eye_width + np.array([0.0, -0.12 * eye_width])
-    lash = np.concatenate([upper, flick[None]]) if outer == 3 else np.concatenate([flick[None], upper])
-    thickness = max(2, int(round(0.07 * eye_width)))
-    cv2.polylines(out, [np.round(lash * scale).astype(np.int32)], False, (30, 22, 25), thickness,
-                  cv2.LINE_AA, shift=3)
-    lower = polygon[[3, 4, 5, 0]]
-    cv2.polylines(out, [np.round(lower * scale).astype(np.int32)], False, (95, 60, 55),
-                  max(1, thickness // 3), cv2.LINE_AA, shift=3)
+    flick = upper[-1] + direction * 0.2 * eye_width + np.array([0.0, -0.08 * eye_width])
+    lash = np.concatenate([upper, flick[None]])
+    thickness = max(2, int(round(0.09 * eye_width)))
+    cv2.polylines(box, [_fixed(lash)], False, (32, 22, 26), thickness, cv2.LINE_AA, shift=_SHIFT)
+    lower = local[len(local) // 2 :]
+    cv2.polylines(box, [_fixed(lower)], False, (90, 55, 55), max(1, thickness // 3), cv2.LINE_AA,
+                  shift=_SHIFT)
+
+
+_SHIFT = 3  # cv2 drawing with 1/8-pixel precision
+
+
+def _fixed(points: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(points) * (1 << _SHIFT)).astype(np.int32)
+
+
+def _smooth_closed(points: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """Chaikin corner cutting: a smooth closed curve through a landmark polygon, keeping the
+    first point's role (the outline starts at a corner, upper lid first)."""
+    curve = np.asarray(points, np.float32)
+    for _ in range(iterations):
+        following = np.roll(curve, -1, axis=0)
+        curve = np.stack([0.75 * curve + 0.25 * following, 0.25 * curve + 0.75 * following], axis=1).reshape(-1, 2)
+    return curve
 
 
 def _iris_colour(source: np.ndarray, eye: np.ndarray) -> np.ndarray:
