@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 _SUPERSAMPLE = 2
 
@@ -49,20 +50,24 @@ def blush(size: int, landmarks: np.ndarray, unit: float) -> Image.Image:
     """Soft pink ovals on both cheeks with three short strokes on each, anime style."""
     layer, draw = _layer(size)
     s = _SUPERSAMPLE
-    ovals = Image.new("RGBA", layer.size, (0, 0, 0, 0))
-    oval_draw = ImageDraw.Draw(ovals)
-    rx, ry = 0.28 * unit * s, 0.14 * unit * s
+    # The ovals are blurred anyway: drawn and blurred at 1x with OpenCV, which is much cheaper.
+    ovals = np.zeros((size, size), np.uint8)
+    rx, ry = 0.28 * unit, 0.14 * unit
     for eye, jaw in (((36, 41), 2), ((45, 46), 14)):
         cheek = landmarks[list(eye)].mean(axis=0) * 0.45 + landmarks[jaw] * 0.2 + \
             landmarks[31 if jaw == 2 else 35] * 0.35 + (0, 0.12 * unit)
+        cv2.ellipse(ovals, (round(cheek[0]), round(cheek[1])), (round(rx), round(ry)), 0, 0, 360,
+                    150, -1, cv2.LINE_AA)
         cx, cy = _pt(cheek)
-        oval_draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=(255, 80, 110, 150))
         for k in (-1, 0, 1):
-            x = cx + k * rx * 0.45
-            draw.line((x + rx * 0.12, cy - ry * 0.5, x - rx * 0.12, cy + ry * 0.5),
+            x = cx + k * rx * s * 0.45
+            draw.line((x + rx * s * 0.12, cy - ry * s * 0.5, x - rx * s * 0.12, cy + ry * s * 0.5),
                       fill=(230, 60, 90, 220), width=max(2, round(0.025 * unit * s)))
-    ovals = ovals.filter(ImageFilter.GaussianBlur(0.06 * unit * s))
-    return _done(Image.alpha_composite(ovals, layer), size)
+    ovals = cv2.GaussianBlur(ovals, (0, 0), 0.06 * unit)
+    pink = np.zeros((size, size, 4), np.uint8)
+    pink[..., :3] = (255, 80, 110)
+    pink[..., 3] = ovals
+    return Image.alpha_composite(Image.fromarray(pink, "RGBA"), _done(layer, size))
 
 
 def sweat(size: int, landmarks: np.ndarray, unit: float) -> Image.Image:
