@@ -62,7 +62,7 @@ def test_held_upload_waits_and_approve_releases_the_job(login, astronaut_jpeg, s
     assert staff.post(f"/moderation/cases/{case['id']}/approve").status_code == 200
     job = api.wait(job_id)
     assert job["state"] == "succeeded", job
-    assert api.get(job["results"][0]["download_url"]).status_code == 200
+    assert api.get(job["results"][0]["download_url"]).status_code in (200, 302)  # 302: to S3
 
 
 def test_held_upload_rejected_is_deleted(login, astronaut_jpeg, settings, jobs_worker):
@@ -80,6 +80,13 @@ def test_held_upload_rejected_is_deleted(login, astronaut_jpeg, settings, jobs_w
     assert job["state"] == "blocked" and job["error"]["code"] != "under_review"
 
 
+# Results are moderated where the job runs. A Celery worker is another process, started once per
+# session: it does not see this test's settings, so the result-hold rules cannot reach it.
+in_worker_process = pytest.mark.skipif(
+    (os.environ.get("MX_TEST_STACK") or ("services" if os.environ.get("REDIS_URL") else "embedded")) == "services",
+    reason="per-test NudeNet rules do not reach the separate Celery worker; runs in embedded mode")
+
+
 def held_result(api, staff, astronaut_jpeg, settings):
     upload = api.upload(astronaut_jpeg).json()
     assert upload["moderation"] == "clear"
@@ -95,15 +102,17 @@ def held_result(api, staff, astronaut_jpeg, settings):
     return job_id, result, case
 
 
+@in_worker_process
 def test_held_result_is_not_downloadable_until_approved(login, astronaut_jpeg, settings, jobs_worker):
     api, staff = login(), login(staff=True)
     job_id, result, case = held_result(api, staff, astronaut_jpeg, settings)
     assert staff.post(f"/moderation/cases/{case['id']}/approve").status_code == 200
     job = api.wait(job_id)
     assert job["state"] == "succeeded" and job["results"][0]["id"] == str(result.id)
-    assert api.get(f"/download/{result.id}").status_code == 200
+    assert api.get(f"/download/{result.id}").status_code in (200, 302)
 
 
+@in_worker_process
 def test_held_result_rejected_is_deleted(login, astronaut_jpeg, settings, jobs_worker):
     api, staff = login(), login(staff=True)
     job_id, result, case = held_result(api, staff, astronaut_jpeg, settings)
