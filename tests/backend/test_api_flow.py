@@ -86,8 +86,10 @@ def test_idempotency_key_returns_the_same_job(login, astronaut_jpeg, jobs_worker
     bob = login()
     bob_upload = bob.upload(astronaut_jpeg).json()["id"]
     assert bob.generate(bob_upload, "anime", HTTP_IDEMPOTENCY_KEY="k-1").json()["job_id"] != first
+    # The same key for a different request is a client bug, said plainly.
     reused = api.generate(bob_upload, "anime", HTTP_IDEMPOTENCY_KEY="k-1")
-    assert reused.status_code == 404  # bob's upload is not ours, whatever the key
+    assert reused.status_code == 409
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
     api.wait(first), api.wait(other), bob.wait(Job.objects.filter(owner_id=bob.user_id).first().id)
 
 
