@@ -52,7 +52,8 @@ class Expression:
 # smaller does not read at that size, anything larger tears the face.
 EXPRESSIONS: dict[str, ExpressionParams] = {
     "neutral": ExpressionParams(motion="bounce"),
-    "happy": ExpressionParams(mouth_curve=0.8, mouth_width=0.15, eye_open=0.7, brow_raise=0.15,
+    "happy": ExpressionParams(mouth_curve=0.8, mouth_open=0.2, mouth_width=0.15, eye_open=0.7,
+                              brow_raise=0.15, teeth=1.0,
                               head_tilt=-4, motion="bounce"),
     "laugh": ExpressionParams(mouth_curve=1.0, mouth_open=0.55, mouth_width=0.2, eye_open=0.4,
                               brow_raise=0.25, teeth=1.0, head_tilt=6, motion="shake"),

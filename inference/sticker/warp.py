@@ -202,10 +202,22 @@ def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionPara
     inside[:] = (70, 22, 28)
     inside *= (1.0 - 0.45 * np.clip(ys, 0, 1))[..., None]  # darker towards the throat
     if params.teeth > 0:
+        # Upper teeth hang from the upper lip's curve, fill the middle of the mouth (not its
+        # corners) and are shaded darker downwards and sideways.
         tooth_height = min(0.09 * unit, 0.45 * opening) * params.teeth
-        teeth = np.clip((top + tooth_height - np.arange(h)[:, None]) / 1.5, 0, 1)
-        teeth = np.broadcast_to(teeth, (h, w))[..., None]
-        inside = inside * (1 - teeth) + np.array((228, 224, 214), np.float32) * teeth
+        xs = np.arange(w, dtype=np.float32)
+        lip_x, lip_y = upper[:, 0], upper[:, 1]
+        order = np.argsort(lip_x)
+        lip_line = np.interp(xs, lip_x[order], lip_y[order])[None, :]
+        depth = (np.arange(h, dtype=np.float32)[:, None] - lip_line) / max(tooth_height, 1.0)
+        centre_x = float(upper[:, 0].mean())
+        half_width = 0.5 * float(np.ptp(lip_x))
+        side = np.abs(xs - centre_x)[None, :] / max(half_width, 1.0)
+        teeth = np.clip((1 - depth) * tooth_height / 1.5, 0, 1) * np.clip((0.85 - side) * 6, 0, 1)
+        shade = (1.0 - 0.18 * np.clip(depth, 0, 1)) * (1.0 - 0.25 * np.clip(side, 0, 1))
+        teeth = teeth[..., None]
+        enamel = np.array((232, 226, 214), np.float32) * shade[..., None]
+        inside = inside * (1 - teeth) + enamel * teeth
     tongue_centre = landmarks[66] - (0, 0.18 * opening)
     tongue = ((np.arange(w)[None, :] - tongue_centre[0]) / (0.22 * unit)) ** 2 + (
         (np.arange(h)[:, None] - landmarks[66, 1]) / (0.45 * opening)) ** 2
@@ -270,7 +282,7 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
     local = targets - (x0, y0)
     if gap_after < 0.04 * unit < gap_before:
         box = close_mouth(box, local, unit)
-    if params.mouth_open > 0:
+    if gap_after > gap_before + 0.03 * unit:  # only a mouth the warp opened; real teeth stay
         box = paint_mouth(box, local, params, unit)
     warped[y0:y1, x0:x1] = box
     return WarpResult(warped, targets, (map_x, map_y))
