@@ -69,8 +69,12 @@ def _worse(a: str, b: str) -> str:
 
 
 def _openid(user) -> str:
+    """The user's openid, which WeChat's checks require (staff made by createsuperuser lack one)."""
     account = getattr(user, "wechat", None) if user is not None else None
-    return getattr(account, "openid", "") or ""
+    openid = getattr(account, "openid", "") or ""
+    if not openid:
+        raise WeChatError(40003, "user has no WeChat openid")
+    return openid
 
 
 def _provider_failed(decision: str, labels: list, exc: Exception) -> str:
@@ -99,8 +103,6 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
     if decision != BLOCK and text.strip() and _setting("MODERATION_WECHAT", False):
         try:
             openid = _openid(user)
-            if not openid:
-                raise WeChatError(40003, "user has no WeChat openid")
             security = ContentSecurity()
             # msgSecCheck takes at most 2,500 characters: long transcripts go in pieces.
             for start in range(0, len(text), WECHAT_TEXT_LIMIT):
@@ -151,8 +153,6 @@ def moderate_image(*, image, user, subject_type: str, subject_id, preview_key: s
     if decision != BLOCK and _setting("MODERATION_WECHAT", False) and _setting("MODERATION_WECHAT_IMAGES", True):
         try:
             openid = _openid(user)
-            if not openid:
-                raise WeChatError(40003, "user has no WeChat openid")
             trace_id = ContentSecurity().media_check_async(
                 media_url=_public_url(preview_key), openid=openid,
                 scene=_setting("MODERATION_WECHAT_SCENE", 2))
