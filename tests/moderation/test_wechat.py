@@ -212,3 +212,10 @@ def test_a_push_that_never_comes_is_settled_by_the_fail_rule(wechat, user, photo
     wechat.deliver_pushes()  # the late push changes nothing any more
     assert ModerationCase.objects.get(id=verdict.case_id).state == state
     assert decided == ([(case.id, "approved")] if fail_open else [])
+
+
+def test_a_user_without_openid_cannot_be_checked_so_the_fail_rule_applies(wechat):
+    staff = get_user_model().objects.create_user(username="made-by-createsuperuser")
+    verdict = moderate_text(text="hello", user=staff, subject="description")
+    assert verdict.decision == "review" and verdict.labels[-1]["label"] == "unavailable"
+    assert wechat.calls("msg_sec_check") == []
