@@ -57,7 +57,7 @@ def head_regions(crop: HeadCrop, landmarks: np.ndarray | None = None) -> tuple[n
 
 
 def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
-                 landmarks: np.ndarray | None = None, *, iterations: int = 3) -> np.ndarray:
+                 landmarks: np.ndarray | None = None, *, iterations: int = 2) -> np.ndarray:
     """Alpha (float32 0..1, crop size) of head, hair and short neck in ``image`` (default:
     the crop's photo), whose landmarks are ``landmarks`` (default: the crop's)."""
     image = crop.image if image is None else image
