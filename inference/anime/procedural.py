@@ -27,8 +27,18 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     flattened = toon.flatten(warped)
     flat = toon.posterize(flattened, toon.palette(flattened, colours=12), vivid=1.35)
     flat = _vivid_outside(flat, skin_area, amount=1.3)
-    skin, skin_weight = _flat_skin(smoothed, skin_area, points)
-    out = (flat * (1.0 - skin_weight[..., None]) + skin * skin_weight[..., None]).astype(np.uint8)
+    # Skin work happens only in the box around the skin: a third of the square or so.
+    rows, columns = np.nonzero(skin_area.any(axis=1))[0], np.nonzero(skin_area.any(axis=0))[0]
+    if rows.size == 0:  # landmarks entirely outside the square: nothing to flatten
+        rows, columns = np.array([0, 0]), np.array([0, 0])
+    region = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    skin, region_weight = _flat_skin(
+        smoothed[region], skin_area[region], points - np.array([columns[0], rows[0]], np.float32)
+    )
+    skin_weight = np.zeros(skin_area.shape, np.float32)
+    skin_weight[region] = region_weight
+    out = flat.copy()
+    out[region] = (flat[region] * (1.0 - region_weight[..., None]) + skin * region_weight[..., None]).astype(np.uint8)
 
     # Drawn faces have almost no lines inside the skin: keep the traced outline and hair lines,
     # draw the features by hand.
@@ -62,9 +72,10 @@ def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
     """
     lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32)
     cheeks = area > 0.9
-    base = np.median(lab[cheeks], axis=0) if cheeks.any() else lab.reshape(-1, 3).mean(axis=0)
-    difference = np.linalg.norm((lab - base) * np.array([0.3, 1.0, 1.0], np.float32), axis=2)
-    weight = area * np.exp(-0.5 * (difference / 26.0) ** 2)
+    base = (np.median(lab[cheeks], axis=0) if cheeks.any() else lab.reshape(-1, 3).mean(axis=0)).astype(np.float32)
+    offset = lab - base
+    squared = (0.3 * offset[..., 0]) ** 2 + offset[..., 1] ** 2 + offset[..., 2] ** 2
+    weight = area * np.exp(squared * np.float32(-0.5 / 26.0**2))
     # Flat tones of the person's own colour: a light one, a shadow where the photo is darker
     # than typical, a deeper one in the darkest folds; soft 2-px edges between them.
     lightness = cv2.GaussianBlur(lab[..., 0], (0, 0), 2.0)
