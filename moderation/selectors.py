@@ -13,7 +13,8 @@ from moderation.models import Action, CaseState, ModerationCase, SensitiveWord, 
 from moderation.textfilter import Entry, TextFilter, default_whole_word
 
 _lock = threading.Lock()
-_current: dict = {"fingerprint": None, "filter": None, "actions": {}, "checked_at": 0.0}
+# (filter, actions) swapped as one tuple, so a reader never pairs a new filter with old actions.
+_current: dict = {"fingerprint": None, "pair": None, "checked_at": 0.0}
 
 
 def _wordlist_fingerprint() -> tuple:
@@ -32,22 +33,23 @@ def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
     """
     every = getattr(settings, "MODERATION_WORDLIST_RELOAD_SECONDS", 5.0)
     now = time.monotonic()
-    if _current["filter"] is not None and now - _current["checked_at"] < every:
-        return _current["filter"], _current["actions"]
+    pair = _current["pair"]
+    if pair is not None and now - _current["checked_at"] < every:
+        return pair
     with _lock:
-        if _current["filter"] is not None and time.monotonic() - _current["checked_at"] < every:
-            return _current["filter"], _current["actions"]
+        if _current["pair"] is not None and time.monotonic() - _current["checked_at"] < every:
+            return _current["pair"]
         fingerprint = _wordlist_fingerprint()
-        if fingerprint != _current["fingerprint"] or _current["filter"] is None:
+        if fingerprint != _current["fingerprint"] or _current["pair"] is None:
             actions = dict(WordCategory.objects.values_list("name", "action"))
             rows = SensitiveWord.objects.filter(is_active=True).values_list(
                 "word", "category__name", "whole_word")
             entries = [Entry(word, "allow" if actions.get(cat) == Action.ALLOW else cat,
                              default_whole_word(word) if whole is None else whole)
                        for word, cat, whole in rows]
-            _current.update(fingerprint=fingerprint, filter=TextFilter(entries), actions=actions)
+            _current.update(fingerprint=fingerprint, pair=(TextFilter(entries), actions))
         _current["checked_at"] = time.monotonic()
-        return _current["filter"], _current["actions"]
+        return _current["pair"]
 
 
 def case_list(*, state: str | None = None, subject_type: str | None = None) -> QuerySet[ModerationCase]:

@@ -2,8 +2,9 @@
 
 All calls go to ``WECHAT_API_BASE``. The access_token comes from getStableAccessToken, is
 cached in Django's cache (Redis in production, so every process shares one token), refreshed
-``WECHAT_TOKEN_REFRESH_MARGIN`` seconds before it expires, and force-refreshed once when WeChat
-answers 40001/42001 (stale or expired token).
+``WECHAT_TOKEN_REFRESH_MARGIN`` seconds before it expires, and replaced when WeChat answers
+40001/42001 (stale or expired token): from the cache if another process already did, else from
+getStableAccessToken, force-refreshed only if that still returns the stale one.
 """
 from __future__ import annotations
 
@@ -101,9 +102,18 @@ class ContentSecurity:
         except WeChatError as exc:
             if exc.errcode not in STALE_TOKEN_ERRCODES:
                 raise
-            log.info("wechat access_token stale (%s); refreshing", exc.errcode)
-            token = self.access_token(force_refresh=True)
-            return self._post(path, payload, params={"access_token": token})
+            return self._post(path, payload, params={"access_token": self._fresh_token(stale=token)})
+
+    def _fresh_token(self, *, stale: str) -> str:
+        """A token other than ``stale``, forcing a refresh only as the last resort: WeChat allows
+        few forced refreshes a day and each one invalidates the token every other process holds."""
+        log.info("wechat access_token stale; getting another")
+        cached = cache.get(self._cache_key)
+        if cached and cached["token"] != stale:
+            return cached["token"]  # another process already refreshed it
+        cache.delete(self._cache_key)
+        token = self.access_token()
+        return token if token != stale else self.access_token(force_refresh=True)
 
     # -- content security ----------------------------------------------------------------------
 

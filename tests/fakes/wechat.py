@@ -23,7 +23,8 @@ Knobs (plain attributes, change them in a test):
 - ``push_url`` (str: POSTed over HTTP) or ``push_to`` (callable(query: dict, body: bytes,
   content_type: str) -> (status, text)); ``push_format`` "json" | "xml"; ``push_delay`` seconds;
   ``auto_push = False`` keeps pushes queued until ``deliver_pushes()``.
-- ``expire_tokens()`` makes every issued access_token stale (calls then answer 40001).
+- ``expire_tokens()`` makes every issued access_token stale (calls then answer 40001);
+  ``revoke_tokens()`` too, but stable_token keeps handing the revoked one out until forced.
 - ``requests``: every call as {"name", "method", "path", "query", "body"}; ``pushes``: every push
   sent with its answer.
 """
@@ -151,9 +152,16 @@ class FakeWeChat:
         return session
 
     def expire_tokens(self) -> None:
+        """Every issued token is stale; the next stable_token call issues a new one."""
         with self._lock:
             self._valid_tokens.clear()
             self._token_expires = 0.0
+
+    def revoke_tokens(self) -> None:
+        """Every issued token answers 40001, yet stable_token keeps returning it until a
+        force_refresh (as after an appsecret reset)."""
+        with self._lock:
+            self._valid_tokens.clear()
 
     def calls(self, name: str) -> list[dict]:
         return [r for r in self.requests if r["name"] == name]

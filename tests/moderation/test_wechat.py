@@ -74,16 +74,32 @@ def test_local_block_skips_wechat(wechat, user):
     assert wechat.calls("msg_sec_check") == []
 
 
-def test_token_is_cached_and_refreshed_on_40001(wechat, user):
+def test_token_is_cached_and_replaced_on_40001_without_forcing(wechat, user):
     for _ in range(3):
         assert moderate_text(text="hello", user=user, subject="description").passed
     assert len(wechat.calls("stable_token")) == 1
     wechat.expire_tokens()
     assert moderate_text(text="hello again", user=user, subject="description").passed
     tokens = wechat.calls("stable_token")
-    assert len(tokens) == 2 and tokens[1]["body"]["force_refresh"] is True
+    assert len(tokens) == 2 and tokens[1]["body"]["force_refresh"] is False
     checks = wechat.calls("msg_sec_check")
     assert checks[-2]["query"]["access_token"] != checks[-1]["query"]["access_token"]
+
+
+def test_a_revoked_token_is_force_refreshed(wechat, user):
+    assert moderate_text(text="hello", user=user, subject="description").passed
+    wechat.revoke_tokens()
+    assert moderate_text(text="hello again", user=user, subject="description").passed
+    assert [c["body"]["force_refresh"] for c in wechat.calls("stable_token")] == [False, False, True]
+
+
+def test_a_token_another_process_refreshed_is_taken_from_the_cache(wechat, user):
+    security = ContentSecurity()
+    stale = security.access_token()
+    wechat.expire_tokens()
+    fresh = security.access_token(force_refresh=True)  # "another process" refreshed and cached it
+    assert security._fresh_token(stale=stale) == fresh
+    assert len(wechat.calls("stable_token")) == 2
 
 
 def test_token_is_refreshed_before_it_expires(wechat, user, settings):
