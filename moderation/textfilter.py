@@ -19,10 +19,11 @@ digits match as whole words by default: the characters just outside the match, i
 original text, must not be letters or digits (CJK next to it is a boundary; a dropped
 separator between is a boundary). An entry may opt into substring matching (``fuck*`` in the
 seed files: "motherfucker" should hit), but a Latin match that spans dropped characters is
-held to whole words all the same ("a bit chaotic" is not "bitch", "f u c k" still is). Chinese has no word boundaries, so Chinese entries
-always match as substrings; the lists avoid single characters and ambiguous pairs, and an
-allow list (category ``allow``) suppresses any hit lying wholly inside an allowed phrase
-(e.g. "成人教育" keeps "成人" from firing, "Scunthorpe", "Essex").
+held to whole words all the same ("a bit chaotic" is not "bitch", "f u c k" still is).
+Chinese has no word boundaries, so Chinese entries always match as substrings; the lists
+avoid single characters and ambiguous pairs, and an allow list (category ``allow``)
+suppresses any hit lying wholly inside an allowed phrase ("成人教育" keeps "成人" from
+firing; "Scunthorpe" keeps "cunt*").
 """
 from __future__ import annotations
 
