@@ -33,3 +33,14 @@ def test_the_worst_action_over_threshold_decides():
     assert decision == "review" and [l["label"] for l in labels] == ["BUTTOCKS_EXPOSED"]
     rules = dict(imagecheck.DEFAULT_RULES, FEMALE_BREAST_EXPOSED=("block", 0.25))
     assert imagecheck.judge(detections, rules)[0] == "block"
+
+
+def test_one_shared_model_answers_threads_at_once_as_it_answers_one():
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [Image.fromarray(data.astronaut()), Image.fromarray(data.chelsea()),
+              Image.fromarray(data.coffee())] * 3
+    alone = [imagecheck.detect(image) for image in images]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(imagecheck.detect, images))
+    assert together == alone
