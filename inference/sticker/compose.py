@@ -36,6 +36,12 @@ class Head:
         return cls(rgba, box, extent)
 
 
+def scaled_head(head: Head, factor: float) -> Head:
+    """``head`` resampled by ``factor``: placing many frames is cheaper from a smaller source."""
+    rgba = cv2.resize(head.rgba, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    return Head(rgba, tuple(v * factor for v in head.box), tuple(v * factor for v in head.extent))
+
+
 def head_box(landmarks: np.ndarray, unit: float) -> tuple[float, float, float, float]:
     """Where head and hair usually are, from the face's landmarks (a little hair at the sides,
     about 1.5 units of it above the brows, the chin at the bottom)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image
@@ -17,7 +17,7 @@ from inference.sticker.caption import find_font
 from inference.sticker.compose import Head, caption_layer, compose_layers
 from inference.sticker.cutout import cut_out_head
 from inference.sticker.headcrop import crop_head
-from inference.sticker.lexicon import Expression, ExpressionParams, parse_expression
+from inference.sticker.lexicon import Expression, parse_expression
 from inference.sticker.overlays import draw_overlays
 from inference.sticker.templates import DEFAULT_TEMPLATE, Template
 from inference.sticker.warp import warp_expression
@@ -162,7 +162,8 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
     progress("cutout", 0.8)
     # Cut on the photo itself and let the cut follow the warp: every expression of one photo
     # gets the same outline, and flat anime colours or a redrawn surround cannot confuse GrabCut.
-    alpha = warped.follow(cut_out_head(crop))
+    cut = cut_out_head(crop)
+    alpha = warped.follow(cut)
     clock.lap("cutout")
     head = _head(image, alpha, expression, warped.landmarks, crop.landmarks, crop.unit)
     clock.lap("overlays")
@@ -187,11 +188,14 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         progress("animate", 0.95)
         motion = expression.params.motion
         closed = None
-        if motion == "blink":
-            shut = warp_expression(image, warped.landmarks, ExpressionParams(eye_open=0.15),
-                                   crop.unit)
-            closed = _head(shut.image, alpha, expression, shut.landmarks, crop.landmarks,
-                           crop.unit)
+        if motion == "blink" and path != "embedded":
+            motion = "bounce"  # the shut-eye frame would have to be styled again
+        elif motion == "blink":
+            # The same expression with the eyes shut, warped from the photo like the open one.
+            shut = warp_expression(crop.image, crop.landmarks,
+                                   replace(expression.params, eye_open=0.12), crop.unit)
+            closed = _head(shut.image, shut.follow(cut), expression, shut.landmarks,
+                           crop.landmarks, crop.unit)
         animation = animate_sticker(head, template, motion, caption_text, font,
                                     size=STICKER_SIZE, tilt=tilt, closed_head=closed)
         clock.lap("animate")
