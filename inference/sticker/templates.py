@@ -80,7 +80,11 @@ class Template:
             raise InferenceError("A template's face scale must be 0.2-1.5 and its font size "
                                  "0.02-0.5 of the sticker.", code="bad_template")
         for colour in (self.fill, self.outline):
-            ImageColor.getrgb(colour)  # raises ValueError on a bad colour
+            try:
+                ImageColor.getrgb(colour)
+            except (ValueError, AttributeError) as error:
+                raise InferenceError(f"Template colour {colour!r} is not a colour; use #rrggbb.",
+                                     code="bad_template") from error
 
 
 def _rgba(colour) -> tuple[int, int, int, int]:

@@ -222,3 +222,14 @@ def test_the_command_line_writes_sticker_preview_gif_and_metadata(tmp_path):
     assert Image.open(out / "animation.gif").format == "GIF"
     metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["expression"]["name"] == "cry" and metadata["template"] == "pastel"
+
+
+@pytest.mark.parametrize("change", [{"caption_box": [0.5, 0.2, 0.4, 0.9]}, {"fill": "not-a-colour"},
+                                    {"face_scale": 3}, {"colour": "#fff"}])
+def test_bad_admin_templates_are_refused_with_a_stable_code(change):
+    from inference.errors import InferenceError
+
+    data = {**builtin_templates()[0].to_dict(), **change}
+    with pytest.raises(InferenceError) as caught:
+        Template.from_dict(data)
+    assert caught.value.code == "bad_template"
