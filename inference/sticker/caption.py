@@ -31,20 +31,34 @@ class FontNotFoundError(InferenceError):
     code = "font_missing"
 
 
+def _ink(font: ImageFont.FreeTypeFont, char: str) -> bytes:
+    image = Image.new("L", (48, 48))
+    ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
+    return image.tobytes()
+
+
 def _covers_cjk(path: str) -> bool:
     """Whether the font has a real glyph for a common Chinese character, not a .notdef box."""
     try:
         font = ImageFont.truetype(path, 32)
     except OSError:
         return False
+    drawn = _ink(font, _PROBE)
+    return any(drawn) and drawn != _ink(font, "\U0010fffd")
 
-    def ink(char: str) -> bytes:
-        image = Image.new("L", (48, 48))
-        ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
-        return image.tobytes()
 
-    drawn = ink(_PROBE)
-    return any(drawn) and drawn != ink("\U0010fffd")
+@lru_cache(maxsize=4096)
+def _has_glyph(path: str, char: str) -> bool:
+    if char.isspace() or char.isascii():
+        return True
+    font = _font(path, 32)
+    return _ink(font, char) != _ink(font, "\U0010fffd")
+
+
+def drawable_text(text: str, font_path: str) -> str:
+    """``text`` without the characters the font would draw as empty boxes (emoji, mostly)."""
+    kept = "".join(char for char in text if _has_glyph(font_path, char))
+    return " ".join(kept.split(" ")).strip() if kept != text else text
 
 
 @lru_cache(maxsize=8)
@@ -121,7 +135,7 @@ def draw_caption(canvas: Image.Image, text: str, box: tuple[float, float, float,
     ``font_size`` is a fraction of the canvas height; the text shrinks until it fits in at
     most ``max_lines`` lines. Returns the pixel bounding box drawn, or None for empty text.
     """
-    text = text.strip()
+    text = drawable_text(text.strip(), font_path).strip()
     if not text:
         return None
     width, height = canvas.size

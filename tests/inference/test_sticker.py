@@ -233,3 +233,12 @@ def test_bad_admin_templates_are_refused_with_a_stable_code(change):
     with pytest.raises(InferenceError) as caught:
         Template.from_dict(data)
     assert caught.value.code == "bad_template"
+
+
+def test_characters_the_font_lacks_are_left_out_of_the_caption_not_drawn_as_boxes():
+    from inference.sticker.caption import drawable_text
+
+    font = find_font()
+    assert drawable_text("笑死😂😂", font) == "笑死"
+    assert drawable_text("😂", font) == ""
+    assert drawable_text("开心 ok ６６６", font) == "开心 ok ６６６"
