@@ -4,6 +4,7 @@ in-process worker). The README lists them all."""
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,14 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # Under ASGI every request runs in a thread of its own, so persistent connections pile up
+    # (PostgreSQL runs out of clients) and fresh ones cost milliseconds: a pool per process.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8 if find_spec("psycopg_pool") else 0)
+    if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1), "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0)}
 else:
     DATABASES = {
         "default": {
