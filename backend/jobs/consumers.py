@@ -53,11 +53,11 @@ class JobStream(AsyncJsonWebsocketConsumer):
 
     async def forward(self, event: dict) -> bool:
         """Send an event unless the subscriber already saw it or something newer."""
-        order = events.event_order(event)
+        order, content = events.event_order(event), {**event, "at": None}
         last = self.sent.get(event["job_id"])
-        if last is not None and (order < last[0] or event == last[1]):
+        if last is not None and (order < last[0] or content == last[1]):
             return False
-        self.sent[event["job_id"]] = (order, event)
+        self.sent[event["job_id"]] = (order, content)
         await self.send_json(event)
         return True
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
@@ -38,7 +39,7 @@ def user_group(user_id) -> str:
 def job_event(job, *, results: list | None = None) -> dict:
     event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
              "stage": job.stage, "progress": job.progress, "message": job.message,
-             "attempt": job.attempts}
+             "attempt": job.attempts, "at": round(time.time(), 3)}
     if job.error_code:
         event["error"] = {"code": job.error_code, "message": job.error_message}
     if results is not None:
