@@ -11,7 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
 app = Celery("mengxiang")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["backend.jobs"])
+app.autodiscover_tasks(["backend.jobs", "moderation"])
 
 
 @worker_process_init.connect

@@ -3,11 +3,13 @@ works on a bare machine (embedded mode: SQLite, local files, in-memory channel l
 in-process worker). The README lists them all."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from backend.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -162,6 +164,11 @@ UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 UPLOAD_MAX_SIDE = env_int("UPLOAD_MAX_SIDE", 12_000)
 UPLOAD_URL_TIMEOUT = env_float("UPLOAD_URL_TIMEOUT", 10.0)
 UPLOAD_URL_ALLOW_NETWORKS = env_list("UPLOAD_URL_ALLOW_NETWORKS", "")
+for _network in UPLOAD_URL_ALLOW_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"UPLOAD_URL_ALLOW_NETWORKS: {_exc}") from None
 RETENTION_HOURS = env_float("RETENTION_HOURS", 72)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
@@ -180,6 +187,28 @@ WECHAT_SECRET = env_str("WECHAT_SECRET", "")
 WECHAT_TIMEOUT = env_float("WECHAT_TIMEOUT", 5.0)
 DEV_LOGIN = env_bool("DEV_LOGIN", False)
 TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+
+# --- Moderation (see the README's Moderation section).
+MODERATION_NUDENET = env_bool("MODERATION_NUDENET", True)
+MODERATION_NUDENET_RULES = env_str("MODERATION_NUDENET_RULES", "")
+MODERATION_NUDENET_THREADS = env_int("MODERATION_NUDENET_THREADS", 1)
+MODERATION_WORDLIST_RELOAD_SECONDS = env_float("MODERATION_WORDLIST_RELOAD_SECONDS", 5.0)
+MODERATION_PREVIEW_TTL = env_int("MODERATION_PREVIEW_TTL", 600)
+MODERATION_OFFENDER_STRIKES = env_int("MODERATION_OFFENDER_STRIKES", 3)
+MODERATION_OFFENDER_WINDOW_SECONDS = env_int("MODERATION_OFFENDER_WINDOW_SECONDS", 86400)
+MODERATION_OFFENDER_RATE = env_str("MODERATION_OFFENDER_RATE", "5/hour")
+MODERATION_WECHAT = env_bool("MODERATION_WECHAT", False)
+MODERATION_WECHAT_IMAGES = env_bool("MODERATION_WECHAT_IMAGES", True)
+MODERATION_WECHAT_SCENE = env_int("MODERATION_WECHAT_SCENE", 2)
+MODERATION_FAIL_OPEN = env_bool("MODERATION_FAIL_OPEN", False)
+MODERATION_PUBLIC_BASE_URL = env_str("MODERATION_PUBLIC_BASE_URL", "")
+MODERATION_WECHAT_MEDIA_URL_TTL = env_int("MODERATION_WECHAT_MEDIA_URL_TTL", 3600)
+MODERATION_WECHAT_PUSH_TIMEOUT = env_int("MODERATION_WECHAT_PUSH_TIMEOUT", 1800)
+WECHAT_PUSH_TOKEN = env_str("WECHAT_PUSH_TOKEN", "")
+WECHAT_PUSH_MAX_AGE = env_int("WECHAT_PUSH_MAX_AGE", 300)
+WECHAT_TOKEN_REFRESH_MARGIN = env_int("WECHAT_TOKEN_REFRESH_MARGIN", 300)
+CELERY_BEAT_SCHEDULE["moderation-expire-waits"] = {
+    "task": "moderation.tasks.expire_wechat_waits_task", "schedule": 300.0}
 
 # --- API.
 REST_FRAMEWORK = {

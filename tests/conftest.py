@@ -44,6 +44,9 @@ def _test_settings(settings, tmp_path, monkeypatch):
         settings.MEDIA_ROOT = tmp_path / "media"
     reset_storage()
     yield
+    from backend.jobs import runner
+
+    runner.wait_idle()  # no job thread outlives its test
     reset_storage()
 
 
@@ -185,3 +188,14 @@ def jobs_worker(request, transactional_db):
         from backend.jobs import runner
 
         runner.wait_idle()
+
+
+@pytest.fixture
+def inprocess_jobs(settings, transactional_db):
+    """Jobs run on the in-process worker in this test whatever the stack, so that per-test
+    settings reach the code that runs them."""
+    from backend.jobs import runner
+
+    settings.TASK_RUNNER = "inprocess"
+    yield
+    runner.wait_idle()

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from moderation.throttles import OffenderThrottle
+
 from backend.errors import Gone, ServiceError
 from backend.jobs import selectors, services
 from backend.storage import get_storage
@@ -65,7 +67,7 @@ class JobOutput(serializers.Serializer):
 
 
 class GenerateApi(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, OffenderThrottle]
     throttle_scope = "generate"
 
     class Input(serializers.Serializer):

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from moderation.throttles import OffenderThrottle
+
 from backend.errors import BadRequest, PayloadTooLarge
 from backend.uploads.services import upload_create
 from django.conf import settings
@@ -29,7 +31,7 @@ class UploadOutput(serializers.Serializer):
 
 class UploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, OffenderThrottle]
     throttle_scope = "upload"
 
     @extend_schema(

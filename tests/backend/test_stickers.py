@@ -123,3 +123,18 @@ def test_rating_a_result(login, astronaut_jpeg, staff=None):
     summary = admin.get("/stickers/ratings").json()
     assert summary["by_expression"] == [{"expression": "happy", "average": 4.0, "count": 1}]
     assert summary["by_template"] == [{"template_id": "classic", "average": 4.0, "count": 1}]
+
+
+def test_repeat_offenders_are_throttled_harder(login, astronaut_jpeg, settings, jobs_worker):
+    settings.MODERATION_OFFENDER_STRIKES = 2
+    settings.MODERATION_OFFENDER_RATE = "1/hour"
+    api, other = login(), login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    for _ in range(2):
+        assert api.generate(upload_id, "sticker", {}, text="傻逼").status_code == 422
+    # Two strikes: one more request this hour, then 429 even for clean text.
+    codes = [api.generate(upload_id, "sticker", {}, text="开心").status_code for _ in range(2)]
+    assert codes[-1] == 429, codes
+    assert api.upload(astronaut_jpeg).status_code == 429
+    other_upload = other.upload(astronaut_jpeg)
+    assert other_upload.status_code == 201  # others are not affected
