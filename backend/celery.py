@@ -21,8 +21,6 @@ def _prepare_worker_process(**_):
     from backend.jobs import events
 
     events.reset_after_fork()
-    try:
-        from inference.faces import warm_up
-    except ImportError:
-        return
-    warm_up()
+    from backend.jobs.warmup import warm_up_models
+
+    warm_up_models()

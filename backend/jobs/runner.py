@@ -59,6 +59,9 @@ def start_embedded() -> None:
     resumed = jobs_resume()
     if resumed:
         log.info("resumed %d queued jobs", resumed)
+    from backend.jobs.warmup import warm_up_models
+
+    threading.Thread(target=warm_up_models, name="warm-up", daemon=True).start()
     if _scheduler is None:
         _stop.clear()
         _scheduler = threading.Thread(target=_schedule_loop, name="housekeeping", daemon=True)
