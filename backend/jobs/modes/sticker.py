@@ -53,9 +53,9 @@ def cache_key(upload_sha256: str, params: dict, text: str) -> str:
 
     expression = parse_expression(text)
     caption = params.get("caption", True)
-    # What the sticker shows: the expression, and the caption only when one is drawn (the
-    # text's own caption keeps its punctuation, so "开心!!" and "开心" differ only then).
-    drawn = caption if isinstance(caption, str) else (expression.normalized_text if caption else "")
+    # What the sticker shows: the expression, and the caption only when one is drawn (drawn
+    # as typed, so "开心!!" and "開心" differ from "开心" only then).
+    drawn = caption if isinstance(caption, str) else (expression.caption if caption else "")
     key = {"upload": upload_sha256, "expression": expression.name, "caption": drawn,
            "params": params, "sd": bool(settings.SD_MODEL_DIR), "version": 1}
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
