@@ -161,7 +161,6 @@ def _draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: floa
     box[:] = np.clip(box * (1 - alpha) + layer * alpha, 0, 255).astype(np.uint8)
 
     # Catch-lights on the iris: the darkest spot is its middle.
-    _, _, _, (_, _) = cv2.minMaxLoc(lightness)
     pupil = np.array(cv2.minMaxLoc(cv2.GaussianBlur(lightness, (0, 0), 2.0) + (255 - mask) * 1.0)[2], np.float32)
     radius = 0.3 * eye_width
     for offset, size in (((-0.45, -0.45), 0.35), ((0.5, 0.4), 0.16)):
@@ -214,21 +213,6 @@ def _iris_colour(source: np.ndarray, eye: np.ndarray) -> np.ndarray:
     hsv[1] = max(hsv[1], 150.0)
     hsv[2] = np.clip(hsv[2] * 1.6 + 40, 120, 200)
     return cv2.cvtColor(hsv.astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
-
-
-def _iris_centre(source: np.ndarray, eye: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """Follow the gaze: the darkest blurred spot in the eye, kept near the eye's middle."""
-    x0, y0 = np.floor(eye.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(eye.max(axis=0)).astype(int)
-    patch = source[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1]
-    if patch.size == 0:
-        return centre
-    gray = cv2.GaussianBlur(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY), (0, 0), 2.0)
-    _, _, darkest, _ = cv2.minMaxLoc(gray)
-    x = max(x0, 0) + darkest[0]
-    width = eye[:, 0].max() - eye[:, 0].min()
-    x = np.clip(x, centre[0] - 0.18 * width, centre[0] + 0.18 * width)
-    return np.array([x, centre[1] + 0.05 * width], np.float32)
 
 
 def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float) -> None:

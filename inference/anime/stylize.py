@@ -13,7 +13,7 @@ from inference.anime.checkpoints import find_checkpoints, load_checkpoint
 from inference.anime.compose import paste_face
 from inference.errors import InferenceError
 from inference.faces import align_face, detect_faces
-from inference.faces.detect import _checked
+from inference.faces.detect import checked_rgb
 from inference.progress import Progress, scaled, silent
 
 PROCEDURAL = "procedural"
@@ -67,7 +67,7 @@ def stylize(
     square styled face) or "full" (the whole photo). Without a face, face and avatar modes fall
     back to the whole-scene treatment and say so in ``fallback``. ``strength`` (0..1) sets how
     far the procedural style moves the face toward anime proportions."""
-    rgb = _checked(rgb)
+    rgb = checked_rgb(rgb)
     if mode not in MODES:
         raise InferenceError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.", code="bad_request")
     timings: dict[str, float] = {}

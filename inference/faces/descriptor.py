@@ -7,7 +7,7 @@ import dlib
 import numpy as np
 
 from inference.faces import models
-from inference.faces.detect import Face, _checked
+from inference.faces.detect import Face, checked_rgb
 
 SAME_PERSON_DISTANCE = 0.6
 
@@ -16,7 +16,7 @@ _net_lock = threading.Lock()
 
 def face_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
     """The face's 128-d descriptor, from the image and the face's 68 landmarks."""
-    rgb = _checked(rgb)
+    rgb = checked_rgb(rgb)
     left, top, right, bottom = face.box
     points = dlib.points([dlib.point(round(float(x)), round(float(y))) for x, y in face.landmarks])
     shape = dlib.full_object_detection(dlib.rectangle(left, top, right, bottom), points)

@@ -50,7 +50,7 @@ def detect_faces(rgb: np.ndarray, *, detector: str = "hog", upsample: int | None
     ``upsample=None`` picks the working scale from the image size; an explicit value runs the
     detector on the full-resolution image with that many upsamplings (slower, finds small faces).
     """
-    rgb = _checked(rgb)
+    rgb = checked_rgb(rgb)
     boxes = _detect_boxes(rgb, detector, upsample)
     predictor = models.landmarks_68()
     faces = []
@@ -97,7 +97,7 @@ def _detect_boxes(rgb: np.ndarray, detector: str, upsample: int | None) -> list[
     ]
 
 
-def _checked(rgb: np.ndarray) -> np.ndarray:
+def checked_rgb(rgb: np.ndarray) -> np.ndarray:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InferenceError(
             f"Expected an RGB uint8 image of shape (H, W, 3), got {rgb.dtype} {rgb.shape}.",
