@@ -25,7 +25,7 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     smoothed = toon.smooth(warped, passes=2, sigma_color=32.0)
     skin_area = _skin_mask(smoothed.shape[:2], points)
     flattened = toon.flatten(warped)
-    flat = toon.posterize(flattened, toon.palette(flattened, colours=12), vivid=1.35)
+    flat = toon.posterize(flattened, toon.palette(flattened, colours=10), vivid=1.35, despeckle=9)
     flat = _vivid_outside(flat, skin_area, amount=1.3)
     # Skin work happens only in the box around the skin: a third of the square or so.
     rows, columns = np.nonzero(skin_area.any(axis=1))[0], np.nonzero(skin_area.any(axis=0))[0]
