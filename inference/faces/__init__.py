@@ -2,6 +2,7 @@
 from inference.faces.align import AlignedFace, align_face
 from inference.faces.descriptor import SAME_PERSON_DISTANCE, descriptor_distance, face_descriptor
 from inference.faces.detect import Face, detect_faces
+from inference.faces.models import warm_up
 
 __all__ = [
     "AlignedFace",
@@ -11,4 +12,5 @@ __all__ = [
     "descriptor_distance",
     "detect_faces",
     "face_descriptor",
+    "warm_up",
 ]

@@ -56,3 +56,11 @@ landmarks_68 = _load_once(
 descriptor_net = _load_once(
     lambda: dlib.face_recognition_model_v1(str(model_path("dlib_face_recognition_resnet_model_v1")))
 )
+
+
+def warm_up() -> None:
+    """Load the models every photo needs (detector, landmarks, descriptor) now, not on the
+    first request; the CNN detector stays lazy since it is an option."""
+    hog_detector()
+    landmarks_68()
+    descriptor_net()
