@@ -100,7 +100,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "mx")},
+            # redis-py refuses (rather than waits) past max_connections, whose default of 100
+            # a burst of websocket handshakes exceeds; and its default 5 s read timeout equals
+            # channels_redis's 5 s blocking receive, so a busy server's consumers crashed.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                                  "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 1000)}],
+                       "prefix": env_str("CHANNEL_PREFIX", "mx")},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
