@@ -285,6 +285,9 @@ def parse() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop the spawned stack
     options = parse()
     processes = spawn(options) if options.spawn else []
     try:
