@@ -250,16 +250,14 @@ def spawn(args) -> list[subprocess.Popen]:
 def stop(procs) -> None:
     import signal
 
+    for proc in procs:  # the parents only: a warm shutdown lets running jobs finish
+        proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for proc in procs:
-        try:
-            proc.wait(30)
+            proc.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def parse() -> argparse.Namespace:
