@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from backend.jobs import events
 from backend.jobs.models import TERMINAL_STATES, Job, JobState
+from backend.jobs.services import UNDER_REVIEW, result_payloads
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
-UNDER_REVIEW = "under_review"
 # On connect, /ws/jobs/ also repeats jobs that finished this recently (a reconnect missed them).
 RECENT = timedelta(minutes=10)
 SNAPSHOT_LIMIT = 50
@@ -26,7 +26,7 @@ def is_final(event: dict) -> bool:
     """Nothing more will happen to the job (a job held for review may still be released)."""
     if event["state"] in TERMINAL_STATES:
         return True
-    return event["state"] == JobState.BLOCKED and event.get("error", {}).get("code") != UNDER_REVIEW
+    return event["state"] == JobState.BLOCKED and event.get("error", {}).get("code") != UNDER_REVIEW[0]
 
 
 class JobStream(AsyncJsonWebsocketConsumer):
@@ -112,7 +112,5 @@ def _user_snapshots(user) -> list[dict]:
 
 
 def _event_of(job: Job) -> dict:
-    from backend.jobs.services import result_payloads
-
     results = result_payloads(job) if job.state == JobState.SUCCEEDED else None
     return events.job_event(job, results=results)
