@@ -140,8 +140,9 @@ async def poll_phase(rec: Recorder, http, args, image: bytes) -> float:
     headers = await login(http)
     up = (await http.post("/upload", headers=headers,
                           files={"image": ("photo.jpg", image, "image/jpeg")})).json()
-    job_id = (await http.post("/generate", headers=headers, json={
-        "upload_id": up["id"], "mode": args.mode, "params": json.loads(args.params)})).json()["job_id"]
+    job = await http.post("/generate", headers=headers, json={
+        "upload_id": up["id"], "mode": args.mode, "params": json.loads(args.params)})
+    job_id = job.json()["job_id"]
     stop = time.perf_counter() + args.poll_seconds
     count = 0
 
@@ -271,7 +272,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=1.0)
     parser.add_argument("--job-timeout", type=float, default=180.0)
     parser.add_argument("--poll-seconds", type=float, default=15.0)
-    parser.add_argument("--burst", type=int, default=5, help="/generate calls per user in the burst")
+    parser.add_argument("--burst", type=int, default=5,
+                        help="/generate calls per user in the burst")
     parser.add_argument("--burst-params", default='{"steps": 1, "delay": 0}')
     parser.add_argument("--spawn", action="store_true", help="start uvicorn and a Celery worker")
     parser.add_argument("--web-workers", type=int, default=2)

@@ -1,5 +1,5 @@
-"""Load test of websocket progress: S concurrent subscribers spread over J jobs running at once. Reports
-connect time (handshake to the first, current-state message), event delivery lag (receipt time
+"""Load test of websocket progress: S concurrent subscribers spread over J jobs running at once.
+Reports connect time (handshake to the first, current-state message), event delivery lag (receipt time
 minus the ``at`` stamp the publisher put on the event; same machine, same clock) p50/p99, events
 delivered, and the web processes' memory (RSS) before, with all subscribers connected, and at the
 end.

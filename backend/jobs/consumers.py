@@ -26,7 +26,8 @@ def is_final(event: dict) -> bool:
     """Nothing more will happen to the job (a job held for review may still be released)."""
     if event["state"] in TERMINAL_STATES:
         return True
-    return event["state"] == JobState.BLOCKED and event.get("error", {}).get("code") != UNDER_REVIEW[0]
+    code = event.get("error", {}).get("code")
+    return event["state"] == JobState.BLOCKED and code != UNDER_REVIEW[0]
 
 
 class JobStream(AsyncJsonWebsocketConsumer):

@@ -192,11 +192,13 @@ def test_strangers_and_foreign_jobs_are_refused(server, alice, bob, astronaut_jp
     url = f"{server.ws_url}/ws/jobs/{job_id}/"
 
     assert asyncio.run(listen(url)) == ([], 4401)
-    assert asyncio.run(listen(url, additional_headers={"Authorization": "Token nope"})) == ([], 4401)
+    bad_token = {"additional_headers": {"Authorization": "Token nope"}}
+    assert asyncio.run(listen(url, **bad_token)) == ([], 4401)
     # A token in the query string is not read (it would end up in access logs).
     assert asyncio.run(listen(f"{url}?token={alice.token}")) == ([], 4401)
     assert asyncio.run(listen(url, **auth(bob))) == ([], 4404)
-    assert asyncio.run(listen(f"{server.ws_url}/ws/jobs/{uuid.uuid4()}/", **auth(alice))) == ([], 4404)
+    unknown = f"{server.ws_url}/ws/jobs/{uuid.uuid4()}/"
+    assert asyncio.run(listen(unknown, **auth(alice))) == ([], 4404)
 
 
 def test_the_user_stream_carries_all_of_the_users_jobs_and_only_theirs(
