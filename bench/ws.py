@@ -1,8 +1,8 @@
 """Load test of websocket progress: S concurrent subscribers spread over J jobs running at once.
-Reports connect time (handshake to the first, current-state message), event delivery lag (receipt time
-minus the ``at`` stamp the publisher put on the event; same machine, same clock) p50/p99, events
-delivered, and the web processes' memory (RSS) before, with all subscribers connected, and at the
-end.
+Reports connect time (handshake to the first, current-state message), event delivery lag
+(receipt time minus the ``at`` stamp the publisher put on the event; same machine, same clock)
+p50/p99, events delivered, and the web processes' memory (RSS) before, with all subscribers
+connected, and at the end.
 
 Against a running server (give its pid for the memory figures):
     python bench/ws.py --url http://127.0.0.1:8000 --server-pid 1234 --subscribers 1000
