@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from backend.uploads.models import ModerationState
+from backend.uploads.models import StoredImage
 
 
 class JobState(models.TextChoices):
@@ -68,25 +68,13 @@ class Job(models.Model):
         return f"job {self.id} ({self.mode}, {self.state})"
 
 
-class Result(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Result(StoredImage):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="results")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="results")
     kind = models.CharField(max_length=24)
-    storage_key = models.CharField(max_length=255)
-    format = models.CharField(max_length=8)
-    content_type = models.CharField(max_length=32)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    size_bytes = models.PositiveIntegerField()
     engine = models.CharField(max_length=160)
     metadata = models.JSONField(default=dict, blank=True)
-    moderation_state = models.CharField(max_length=12, choices=ModerationState.choices,
-                                        default=ModerationState.CLEAR)
-    moderation_case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["created_at"]

@@ -13,24 +13,33 @@ class ModerationState(models.TextChoices):
     REJECTED = "rejected"
 
 
-class Upload(models.Model):
+class StoredImage(models.Model):
+    """What uploads and results share: an image in object storage, moderated, and deleted
+    ``RETENTION_HOURS`` after creation."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="uploads")
     storage_key = models.CharField(max_length=255)
     format = models.CharField(max_length=8)
     content_type = models.CharField(max_length=32)
-    source_format = models.CharField(max_length=8)
-    source_url = models.URLField(max_length=2048, blank=True, default="")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     size_bytes = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     moderation_state = models.CharField(max_length=12, choices=ModerationState.choices,
                                         default=ModerationState.CLEAR)
     moderation_case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Upload(StoredImage):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="uploads")
+    source_format = models.CharField(max_length=8)
+    source_url = models.URLField(max_length=2048, blank=True, default="")
+    sha256 = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-created_at"]
