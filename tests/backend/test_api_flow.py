@@ -246,3 +246,17 @@ def test_openapi_schema_lists_the_api():
     text = schema.content.decode()
     for path in ("/upload", "/generate", "/jobs/{job_id}", "/download/{result_id}", "/auth/wechat"):
         assert path in text
+
+
+@pytest.mark.django_db
+def test_uploads_are_throttled_per_user(login, astronaut_jpeg, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "upload", "2/min")
+    api, other = login(), login()
+    codes = [api.upload(astronaut_jpeg).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    refused = api.upload(astronaut_jpeg)
+    assert refused.json()["error"]["code"] == "throttled" and int(refused["Retry-After"]) > 0
+    assert other.upload(astronaut_jpeg).status_code == 201
+    assert Upload.objects.filter(owner_id=api.user_id).count() == 2
