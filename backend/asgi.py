@@ -5,14 +5,19 @@ sends headers) or, from a browser, the subprotocols ``token, <t>``; never the qu
 ends up in access logs."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-django_asgi = get_asgi_application()
+django.setup(set_prefix=False)
+
+from backend.http import PooledASGIHandler  # noqa: E402
 
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
+                                max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402

@@ -49,6 +49,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "backend.urls"
+# Threads per web process for Django's synchronous work, reused across requests. Few beat many:
+# the work is CPU-bound and threads contend for the GIL; scale with web processes instead.
+HTTP_THREADS = env_int("HTTP_THREADS", 4)
 ASGI_APPLICATION = "backend.asgi.application"
 WSGI_APPLICATION = "backend.wsgi.application"
 APPEND_SLASH = False
@@ -194,6 +197,8 @@ WECHAT_SECRET = env_str("WECHAT_SECRET", "")
 WECHAT_TIMEOUT = env_float("WECHAT_TIMEOUT", 5.0)
 DEV_LOGIN = env_bool("DEV_LOGIN", False)
 TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+# How long a web process trusts a token it has checked (0: check the database every time).
+TOKEN_CACHE_SECONDS = env_float("TOKEN_CACHE_SECONDS", 30)
 
 # --- Moderation (see the README's Moderation section).
 MODERATION_NUDENET = env_bool("MODERATION_NUDENET", True)

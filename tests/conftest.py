@@ -35,6 +35,7 @@ def _test_settings(settings, tmp_path, monkeypatch):
     """Dev login on, generous throttles, and (embedded) a fresh storage folder per test."""
     from rest_framework.throttling import SimpleRateThrottle
 
+    from backend.accounts.auth import forget_cached_tokens
     from backend.storage import reset_storage
 
     settings.DEV_LOGIN = True
@@ -43,6 +44,7 @@ def _test_settings(settings, tmp_path, monkeypatch):
     if not settings.S3_ENDPOINT:
         settings.MEDIA_ROOT = tmp_path / "media"
     reset_storage()
+    forget_cached_tokens()
     yield
     from backend.jobs import runner
 

@@ -10,10 +10,10 @@ def job_list(*, user):
 
 
 def job_get(*, user, job_id) -> Job:
-    job = Job.objects.filter(owner=user, id=job_id).prefetch_related("results").first()
-    if job is None:
-        raise NotFound("No such job.", code="job_not_found")
-    return job
+    try:
+        return Job.objects.prefetch_related("results").get(owner=user, id=job_id)
+    except Job.DoesNotExist:
+        raise NotFound("No such job.", code="job_not_found") from None
 
 
 def result_get(*, user, result_id) -> Result:

@@ -252,11 +252,27 @@ def test_openapi_schema_lists_the_api():
 def test_uploads_are_throttled_per_user(login, astronaut_jpeg, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
+    from django.core.cache import cache
+
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "upload", "2/min")
     api, other = login(), login()
+    for user_id in (api.user_id, other.user_id):  # ids come back after a flush; their history too
+        cache.delete(f"throttle_upload_{user_id}")
     codes = [api.upload(astronaut_jpeg).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
     refused = api.upload(astronaut_jpeg)
     assert refused.json()["error"]["code"] == "throttled" and int(refused["Retry-After"]) > 0
     assert other.upload(astronaut_jpeg).status_code == 201
     assert Upload.objects.filter(owner_id=api.user_id).count() == 2
+
+
+def test_job_payload_matches_the_documented_schema(login, astronaut_jpeg, jobs_worker):
+    from backend.jobs.api import JobOutput, ResultOutput
+
+    api = login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    job = api.wait(api.generate(upload_id, "anime", {"mode": "avatar"}).json()["job_id"])
+    assert job["state"] == "succeeded", job
+    assert set(job) == set(JobOutput().fields)
+    assert set(job["results"][0]) == set(ResultOutput().fields)
+    assert job["created_at"].endswith("Z") and job["upload_id"] == upload_id

@@ -91,6 +91,21 @@ def test_expired_token_is_refused(login):
 
     from django.utils import timezone
 
+    from backend.accounts.auth import forget_cached_tokens
+
     api = login()
+    assert api.get("/jobs").status_code == 200  # now this process trusts the token a while
     AuthToken.objects.filter(user_id=api.user_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    forget_cached_tokens()  # as TOKEN_CACHE_SECONDS passing does
     assert api.get("/jobs").status_code == 401
+
+
+def test_token_cache_is_bounded_by_its_ttl(login, settings):
+    from backend.accounts.auth import forget_cached_tokens
+
+    settings.TOKEN_CACHE_SECONDS = 0
+    api = login()
+    assert api.get("/jobs").status_code == 200
+    AuthToken.objects.filter(user_id=api.user_id).delete()
+    assert api.get("/jobs").status_code == 401  # no caching: refused at once
+    forget_cached_tokens()

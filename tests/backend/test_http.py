@@ -1,0 +1,39 @@
+"""The web process's HTTP handler (backend/http.py) on a real uvicorn: oversized bodies are
+refused before they are held in memory, and a slow uploader never holds a worker thread."""
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from tests.backend.test_websocket import LiveServer
+
+
+@pytest.fixture(scope="module")
+def one_thread_server(django_db_setup, tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("http"), extra_env={
+        "HTTP_THREADS": "1", "UPLOAD_MAX_BYTES": str(64 * 1024)})
+    yield live
+    live.stop()
+
+
+def test_an_oversized_body_is_refused_with_413(one_thread_server):
+    too_big = b"\0" * (64 * 1024 + 2 * 1024 * 1024)
+    response = httpx.post(f"{one_thread_server.url}/upload", content=too_big, timeout=30,
+                          headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert httpx.get(f"{one_thread_server.url}/healthz", timeout=10).json() == {"status": "ok"}
+
+
+def test_a_slow_upload_does_not_hold_the_only_thread(one_thread_server):
+    port = one_thread_server.port
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+        slow.sendall(b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n"
+                     b"Content-Length: 10000\r\n\r\n" + b"\xff\xd8" + b"\0" * 100)
+        # The upload is still arriving; the server's single thread must serve others meanwhile.
+        for _ in range(3):
+            assert httpx.get(f"{one_thread_server.url}/healthz", timeout=10).status_code == 200
+        unauthorised = httpx.get(f"{one_thread_server.url}/jobs", timeout=10)
+        assert unauthorised.status_code == 401
