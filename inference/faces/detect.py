@@ -28,6 +28,7 @@ class Face:
     pitch: float
     frontal_score: float
     quality_score: float
+    score: float = 1.0  # the detector's confidence (HOG margin or CNN confidence)
 
     @property
     def width(self) -> int:
@@ -41,11 +42,13 @@ class Face:
             "pitch": round(self.pitch, 1),
             "frontal_score": round(self.frontal_score, 3),
             "quality_score": round(self.quality_score, 3),
+            "score": round(self.score, 3),
         }
 
 
 def detect_faces(rgb: np.ndarray, *, detector: str = "hog", upsample: int | None = None) -> list[Face]:
-    """All faces in an RGB uint8 image, largest first.
+    """All faces in an RGB uint8 image, the most prominent first: largest, weighted by the
+    detector's confidence (so a barely-detected face-like patch never outranks a real face).
 
     ``upsample=None`` picks the working scale from the image size; an explicit value runs the
     detector on the full-resolution image with that many upsamplings (slower, finds small faces).
@@ -54,7 +57,7 @@ def detect_faces(rgb: np.ndarray, *, detector: str = "hog", upsample: int | None
     boxes = _detect_boxes(rgb, detector, upsample)
     predictor = models.landmarks_68()
     faces = []
-    for left, top, right, bottom in boxes:
+    for (left, top, right, bottom), score in boxes:
         shape = predictor(rgb, dlib.rectangle(left, top, right, bottom))
         landmarks = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         yaw, pitch = head_pose(landmarks, rgb.shape[:2])
@@ -67,13 +70,16 @@ def detect_faces(rgb: np.ndarray, *, detector: str = "hog", upsample: int | None
                 pitch=pitch,
                 frontal_score=frontal_score(yaw, pitch),
                 quality_score=quality_score(rgb, box),
+                score=score,
             )
         )
-    faces.sort(key=lambda face: face.width * (face.box[3] - face.box[1]), reverse=True)
+    faces.sort(key=lambda f: f.width * (f.box[3] - f.box[1]) * min(max(f.score, 0.0), 1.0),
+               reverse=True)
     return faces
 
 
-def _detect_boxes(rgb: np.ndarray, detector: str, upsample: int | None) -> list[tuple[int, int, int, int]]:
+def _detect_boxes(rgb: np.ndarray, detector: str,
+                  upsample: int | None) -> list[tuple[tuple[int, int, int, int], float]]:
     if detector not in ("hog", "cnn"):
         raise InferenceError(f"Unknown face detector {detector!r}: use 'hog' or 'cnn'.", code="bad_request")
     scale = 1.0
@@ -86,14 +92,16 @@ def _detect_boxes(rgb: np.ndarray, detector: str, upsample: int | None) -> list[
             work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         upsample = 1 if max(work.shape[:2]) < _UPSAMPLE_BELOW else 0
     if detector == "hog":
-        rects = models.hog_detector()(work, upsample)
+        rects, scores, _ = models.hog_detector().run(work, upsample, 0.0)
     else:
         # dlib's DNNs keep per-call buffers inside the network: one call at a time.
         with _cnn_lock:
-            rects = [d.rect for d in models.cnn_detector()(work, upsample)]
+            found = models.cnn_detector()(work, upsample)
+        rects, scores = [d.rect for d in found], [d.confidence for d in found]
     return [
-        (round(r.left() / scale), round(r.top() / scale), round(r.right() / scale), round(r.bottom() / scale))
-        for r in rects
+        ((round(r.left() / scale), round(r.top() / scale), round(r.right() / scale),
+          round(r.bottom() / scale)), float(score))
+        for r, score in zip(rects, scores)
     ]
 
 

@@ -36,7 +36,7 @@ def test_astronaut_has_one_frontal_face_with_landmarks_inside_its_box(astronaut)
 def test_face_as_dict_is_json(astronaut):
     encoded = json.loads(json.dumps(detect_faces(astronaut)[0].as_dict()))
 
-    assert set(encoded) == {"box", "landmarks", "yaw", "pitch", "frontal_score", "quality_score"}
+    assert set(encoded) == {"box", "landmarks", "yaw", "pitch", "frontal_score", "quality_score", "score"}
     assert len(encoded["landmarks"]) == 68
 
 
@@ -176,3 +176,22 @@ def test_cli_prints_faces_as_json(tmp_path, astronaut, capsys):
     assert main(["faces", str(path)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["width"] == 512 and len(printed["faces"]) == 1
+
+
+def test_a_faint_face_like_patch_never_outranks_the_real_face():
+    """Re-encoded, the astronaut's shoulder patch becomes a barely-detected 'face' larger than
+    her real one; the most prominent face must still be hers (found by a sticker built from
+    an upload, which is re-encoded)."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buffer, "JPEG", quality=92)
+    Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").save(buffer := io.BytesIO(), "JPEG",
+                                                                  quality=92)
+    rgb = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    faces = detect_faces(rgb)
+    assert faces[0].box[1] < 200  # the head, not the patch on the shoulder (y > 300)
+    assert faces[0].score > 1.0 and all(f.score <= faces[0].score for f in faces)
