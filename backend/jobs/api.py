@@ -16,6 +16,7 @@ from moderation.throttles import OffenderThrottle
 
 from backend.errors import Gone, ServiceError
 from backend.jobs import selectors, services
+from backend.jobs.models import JobState
 from backend.storage import get_storage
 from backend.uploads.models import ModerationState
 
@@ -27,10 +28,7 @@ class ResultOutput(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     engine = serializers.CharField()
-    download_url = serializers.SerializerMethodField()
-
-    def get_download_url(self, result) -> str:
-        return self.context["request"].build_absolute_uri(reverse("download", args=[result.id]))
+    download_url = serializers.URLField()
 
 
 class ErrorOutput(serializers.Serializer):
@@ -39,6 +37,8 @@ class ErrorOutput(serializers.Serializer):
 
 
 class JobOutput(serializers.Serializer):
+    """The shape of a job in responses (documentation; ``job_payload`` builds it)."""
+
     id = serializers.UUIDField()
     mode = serializers.CharField()
     state = serializers.CharField()
@@ -54,16 +54,9 @@ class JobOutput(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField()
-    error = serializers.SerializerMethodField()
-    results = serializers.SerializerMethodField()
+    error = ErrorOutput(allow_null=True)
+    results = ResultOutput(many=True, help_text="only once the job has succeeded")
     metadata = serializers.JSONField()
-
-    def get_error(self, job) -> ErrorOutput | None:
-        return {"code": job.error_code, "message": job.error_message} if job.error_code else None
-
-    def get_results(self, job) -> ResultOutput(many=True):
-        visible = [r for r in job.results.all() if r.moderation_state == ModerationState.CLEAR]
-        return ResultOutput(visible, many=True, context=self.context).data
 
 
 def _iso(value) -> str | None:
@@ -76,7 +69,8 @@ def job_payload(job, request) -> dict:
     results = [{"id": str(r.id), "kind": r.kind, "format": r.format, "width": r.width,
                 "height": r.height, "engine": r.engine,
                 "download_url": request.build_absolute_uri(reverse("download", args=[r.id]))}
-               for r in job.results.all() if r.moderation_state == ModerationState.CLEAR]
+               for r in job.results.all()
+               if job.state == JobState.SUCCEEDED and r.moderation_state == ModerationState.CLEAR]
     return {
         "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
         "stage": job.stage, "message": job.message, "engine": job.engine,
@@ -146,7 +140,7 @@ class DownloadApi(APIView):
         result = selectors.result_get(user=request.user, result_id=result_id)
         if result.expires_at <= timezone.now():
             raise Gone("This result has expired and was deleted; generate it again.")
-        if result.moderation_state != ModerationState.CLEAR:
+        if result.moderation_state != ModerationState.CLEAR or result.job.state != JobState.SUCCEEDED:
             raise ServiceError("This result is waiting for a moderator.", code="under_review",
                                status=403)
         storage = get_storage()

@@ -1,11 +1,11 @@
 """What a moderator's decision does to uploads, jobs and results that it held."""
 from __future__ import annotations
 
+from django.db.models import Q
 from django.dispatch import receiver
 
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.services import job_reject, job_release
-from backend.storage import get_storage
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import upload_discard
 from moderation.signals import case_decided
@@ -20,13 +20,11 @@ def on_case_decided(sender, case, **kwargs) -> None:
             upload.save(update_fields=["moderation_state"])
         else:
             upload_discard(upload=upload)
-    for result in Result.objects.filter(moderation_case_id=case.id):
-        if approved:
-            result.moderation_state = ModerationState.CLEAR
-            result.save(update_fields=["moderation_state"])
-        else:
-            get_storage().delete(result.storage_key)
-            result.delete()
-    jobs = Job.objects.filter(moderation_case_id=case.id, state=JobState.BLOCKED)
+    held = Result.objects.filter(moderation_case_id=case.id)
+    job_ids = set(held.values_list("job_id", flat=True))
+    if approved:
+        held.update(moderation_case_id=None)  # this case no longer holds them
+    jobs = Job.objects.filter(Q(moderation_case_id=case.id) | Q(id__in=job_ids),
+                              state=JobState.BLOCKED)
     for job in jobs:
         job_release(job=job) if approved else job_reject(job=job)

@@ -55,6 +55,8 @@ class Pipeline:
     params: type[serializers.Serializer]
     run: Callable[[PipelineInput], list[Output]]
     text_required: bool = False
+    # Parameters the user types freely (drawn into the result), screened like the text.
+    text_params: tuple[str, ...] = ()
     description: str = ""
     # Returns a key such that equal keys give equal results (None: never cached).
     cache_key: Callable[[str, dict, str], str | None] | None = None

@@ -17,7 +17,7 @@ def job_get(*, user, job_id) -> Job:
 
 
 def result_get(*, user, result_id) -> Result:
-    result = Result.objects.filter(owner=user, id=result_id).first()
+    result = Result.objects.select_related("job").filter(owner=user, id=result_id).first()
     if result is None:
         raise NotFound("No such result.", code="result_not_found")
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 import uuid
@@ -20,7 +21,7 @@ from backend.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailabl
 from backend.jobs import events
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, REGISTRY, pipeline_for
-from backend.storage import get_storage
+from backend.storage import StorageError, get_storage
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import retention_deadline
 from inference.errors import InferenceError
@@ -39,23 +40,22 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     if pipeline is None:
         raise BadRequest(f"Unknown mode {mode!r}; choose one of {sorted(REGISTRY)}.",
                          code="unknown_mode")
-    if idempotency_key:
-        existing = Job.objects.filter(owner=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _same_request(existing, mode=mode, upload_id=upload_id)
-
     upload = Upload.objects.filter(owner=user, id=upload_id).first()
     if upload is None:
         raise NotFound("No such upload; upload the photo first.", code="upload_not_found")
-    if upload.expires_at <= timezone.now():
-        raise Gone("This upload has expired; upload the photo again.", code="upload_expired")
 
     checked = pipeline.params(data=params or {})
     if not checked.is_valid():
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
     params = dict(checked.validated_data)
-
     text = (text or "").strip()
+    if idempotency_key:
+        existing = Job.objects.filter(owner=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request(existing, mode=mode, upload_id=upload.id, params=params, text=text)
+
+    if upload.expires_at <= timezone.now():
+        raise Gone("This upload has expired; upload the photo again.", code="upload_expired")
     if len(text) > MAX_TEXT:
         raise BadRequest(f"Keep the text under {MAX_TEXT} characters.", code="text_too_long")
     if pipeline.text_required and not text:
@@ -63,15 +63,23 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
 
     job = Job(owner=user, upload=upload, mode=mode, params=params, text=text,
               idempotency_key=idempotency_key or None, expires_at=retention_deadline())
-    if text:
-        verdict = moderate_text(text=text, user=user, subject=f"{mode}_text")
+    # Everything the user typed is screened: the text and any free-text parameter (a caption).
+    typed = " ".join([text] + [params[name] for name in pipeline.text_params
+                               if isinstance(params.get(name), str)]).strip()
+    text_case = None
+    if typed:
+        verdict = moderate_text(text=typed, user=user, subject=f"{mode}_text")
         if verdict.decision == "block":
             raise ServiceError(verdict.message or "This text is not allowed; try other words.",
                                code="text_blocked", status=422)
         if verdict.decision == "review":
-            _hold(job, verdict.case_id)
+            text_case = verdict.case_id
+            _hold(job, text_case)
     if upload.moderation_state == ModerationState.HELD:
+        # The photo is decided first; a held text waits its turn (see job_release).
         _hold(job, upload.moderation_case_id)
+        if text_case is not None:
+            job.metadata = {"text_case_id": text_case}
 
     if pipeline.cache_key:
         job.cache_key = pipeline.cache_key(upload.sha256, params, text) or ""
@@ -82,18 +90,23 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
         existing = Job.objects.get(owner=user, idempotency_key=idempotency_key)
-        return _same_request(existing, mode=mode, upload_id=upload_id)
+        return _same_request(existing, mode=mode, upload_id=upload.id, params=params, text=text)
     if job.state == JobState.QUEUED:
-        if job.cache_key and (cached := _cached_job(user=user, cache_key=job.cache_key,
-                                                    exclude=job.id)):
-            job_copy_results(job=job, source=cached)
-        else:
-            job_dispatch(job=job)
+        cached = job.cache_key and _cached_job(user=user, cache_key=job.cache_key, exclude=job.id)
+        try:
+            if cached:
+                job_copy_results(job=job, source=cached)
+                return job
+        except (StorageError, KeyError):
+            log.warning("cache copy for job %s failed; generating instead", job.id, exc_info=True)
+        job_dispatch(job=job)
     return job
 
 
-def _same_request(job: Job, *, mode: str, upload_id) -> Job:
-    if job.mode != mode or str(job.upload_id) != str(upload_id):
+def _same_request(job: Job, *, mode: str, upload_id, params: dict, text: str) -> Job:
+    same = (job.mode == mode and str(job.upload_id) == str(upload_id)
+            and job.params == json.loads(json.dumps(params)) and job.text == text)
+    if not same:
         raise ServiceError("This Idempotency-Key was already used for another request.",
                            code="idempotency_key_reused", status=409)
     return job
@@ -166,10 +179,15 @@ class ProgressReporter:
         self.job, self.token = job, token
         self.min_interval = 1.0 / (max_rate or settings.JOB_PROGRESS_MAX_RATE)
         self.last_sent = 0.0
+        # Celery enforces the time limits itself; the in-process worker has only this
+        # cooperative one, checked whenever the pipeline reports progress.
+        self.deadline = time.monotonic() + settings.JOB_SOFT_TIME_LIMIT
 
     def __call__(self, stage: str, fraction: float) -> None:
-        percent = max(1, min(99, int(round(fraction * 100))))
         now = time.monotonic()
+        if now > self.deadline:
+            raise ServiceError("This took too long; try a smaller photo.", code="job_timeout")
+        percent = max(1, min(99, int(round(fraction * 100))))
         changed_stage = stage != self.job.stage
         if not changed_stage and (now - self.last_sent < self.min_interval
                                   or percent <= self.job.progress):
@@ -253,9 +271,12 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
             if verdict.decision == "block":
                 blocked = True
             elif verdict.decision == "review":
-                row.moderation_state = ModerationState.HELD
                 row.moderation_case_id = verdict.case_id
-                held_case = verdict.case_id
+                held_case = held_case or verdict.case_id
+        if held_case is not None:
+            # The outputs are one picture in several sizes: one held, all held.
+            for row in rows:
+                row.moderation_state = ModerationState.HELD
     except BaseException:
         _delete_objects(rows)
         raise
@@ -317,15 +338,30 @@ def job_fail(*, job: Job, code: str, message: str, token: str | None = None) -> 
 
 
 def job_release(*, job: Job) -> None:
-    """A moderator approved what held this job: queue it (input held) or finish it (result)."""
+    """A moderator approved something that held this job. Once nothing holds it any more, a
+    job held before running is queued, and a job whose results were held succeeds."""
+    from moderation.selectors import case_get
+
     with transaction.atomic():
         current = Job.objects.select_for_update().get(id=job.id)
         if current.state != JobState.BLOCKED or current.error_code != UNDER_REVIEW[0]:
             return
-        held = current.results.filter(moderation_state=ModerationState.HELD).exists()
-        if held:
-            return
-        if current.results.exists():
+        text_case_id = current.metadata.get("text_case_id")
+        if text_case_id and current.moderation_case_id != text_case_id:
+            text_case = case_get(case_id=text_case_id)
+            if text_case is not None and text_case.state == "rejected":
+                transaction.on_commit(lambda: job_reject(job=current))
+                return
+            if text_case is not None and text_case.state == "pending":
+                current.moderation_case_id = text_case_id  # now the text's turn
+                current.save(update_fields=["moderation_case_id", "updated_at"])
+                return
+        results = current.results.all()
+        if results.filter(moderation_state=ModerationState.HELD,
+                          moderation_case_id__isnull=False).exists():
+            return  # another output's case is still open
+        if results.exists():
+            results.update(moderation_state=ModerationState.CLEAR)
             _finish(current, state=JobState.SUCCEEDED)
             return
         current.state, current.stage, current.progress = JobState.QUEUED, "queued", 0
@@ -335,15 +371,21 @@ def job_release(*, job: Job) -> None:
 
 
 def job_reject(*, job: Job) -> None:
+    """A moderator refused something this job holds: its results go at once, it stays blocked."""
     with transaction.atomic():
         current = Job.objects.select_for_update().get(id=job.id)
         if current.state != JobState.BLOCKED:
             return
+        _delete_objects(list(current.results.all()))
+        current.results.all().delete()
         _finish(current, state=JobState.BLOCKED, code="content_rejected",
                 message="A moderator found this content not allowed.")
 
 
 def result_payloads(job: Job) -> list[dict]:
+    """The results a client may see: only a succeeded job's."""
+    if job.state != JobState.SUCCEEDED:
+        return []
     return [result_payload(r) for r in job.results.filter(moderation_state=ModerationState.CLEAR)]
 
 

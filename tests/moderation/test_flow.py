@@ -127,3 +127,50 @@ def test_blocked_caption_is_refused(login, astronaut_jpeg):
 
 def test_non_staff_cannot_use_the_queue(login):
     assert login().get("/moderation/cases").status_code == 403
+
+
+def test_one_held_output_holds_the_whole_result_set(login, astronaut_jpeg, settings, inprocess_jobs):
+    """A sticker is three files of one picture: while any is under review none is visible or
+    downloadable, and only when every case is approved does the job succeed."""
+    api, staff = login(), login(staff=True)
+    upload = api.upload(astronaut_jpeg).json()
+    settings.MODERATION_NUDENET_RULES = FACE_HELD
+    job_id = api.generate(upload["id"], "sticker", {"animated": True}, text="开心").json()["job_id"]
+    job = api.wait(job_id)
+    assert (job["state"], job["results"]) == ("blocked", []), job
+    rows = list(Result.objects.filter(job_id=job_id))
+    assert len(rows) == 3 and all(r.moderation_state == "held" for r in rows)
+    for row in rows:
+        refused = api.get(f"/download/{row.id}")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "under_review"
+    cases = staff.get("/moderation/cases?state=pending&subject_type=result").json()["results"]
+    assert cases
+    for case in cases[:-1]:
+        assert staff.post(f"/moderation/cases/{case['id']}/approve").status_code == 200
+        assert api.get(f"/jobs/{job_id}").json()["state"] == "blocked"  # another case is open
+    assert staff.post(f"/moderation/cases/{cases[-1]['id']}/approve").status_code == 200
+    job = api.wait(job_id)
+    assert job["state"] == "succeeded" and len(job["results"]) == 3
+    assert all(api.get(r["download_url"]).status_code in (200, 302) for r in job["results"])
+
+
+def test_rejecting_one_output_deletes_them_all(login, astronaut_jpeg, settings, inprocess_jobs):
+    api, staff = login(), login(staff=True)
+    upload = api.upload(astronaut_jpeg).json()
+    settings.MODERATION_NUDENET_RULES = FACE_HELD
+    job_id = api.generate(upload["id"], "sticker", {}, text="惊讶").json()["job_id"]
+    assert api.wait(job_id)["state"] == "blocked"
+    keys = list(Result.objects.filter(job_id=job_id).values_list("storage_key", flat=True))
+    case = staff.get("/moderation/cases?state=pending&subject_type=result").json()["results"][0]
+    assert staff.post(f"/moderation/cases/{case['id']}/reject", {"reason": "no"}).status_code == 200
+    assert not Result.objects.filter(job_id=job_id).exists()
+    assert not any(get_storage().exists(key) for key in keys)
+    job = api.get(f"/jobs/{job_id}").json()
+    assert (job["state"], job["error"]["code"]) == ("blocked", "content_rejected")
+
+
+def test_a_custom_caption_is_screened_like_the_text(login, astronaut_jpeg):
+    api = login()
+    upload = api.upload(astronaut_jpeg).json()
+    response = api.generate(upload["id"], "sticker", {"caption": "傻逼"}, text="开心")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "text_blocked"

@@ -19,6 +19,8 @@ class CaptionField(serializers.Field):
         if isinstance(data, bool):
             return data
         if isinstance(data, str):
+            if "\x00" in data or any("\ud800" <= ch <= "\udfff" for ch in data):
+                raise serializers.ValidationError("the caption has characters that cannot be drawn")
             lowered = data.strip().lower()
             if lowered in {"on", "true", ""}:
                 return True
@@ -89,5 +91,6 @@ def run(job: PipelineInput) -> list[Output]:
 register(Pipeline(
     mode="sticker",
     queue="gpu" if settings.SD_MODEL_DIR and settings.GPU_QUEUE else "cpu",
-    params=StickerParams, run=run, text_required=True, cache_key=cache_key,
+    params=StickerParams, run=run, text_required=True, text_params=("caption",),
+    cache_key=cache_key,
     description="Selfie + a few words (开心, 惊讶, 666…) to a 240×240 sticker, PNG and GIF."))
