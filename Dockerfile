@@ -24,4 +24,4 @@ RUN useradd --create-home --uid 1000 mengxiang && mkdir -p var models && chown -
 USER mengxiang
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --lifespan off --proxy-headers --forwarded-allow-ips='*' --ws-max-size 1048576"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --lifespan off --proxy-headers --forwarded-allow-ips=${FORWARDED_ALLOW_IPS:-127.0.0.1} --ws-max-size 1048576"]

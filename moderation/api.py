@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -118,9 +119,16 @@ class WeChatPushApi(APIView):
 
     def post(self, request):
         self._check_signature(request)
+        # The plaintext signature covers no body: a (timestamp, nonce) pair is accepted once.
+        query = request.query_params
+        max_age = getattr(settings, "WECHAT_PUSH_MAX_AGE", 300) or 86400
+        if not cache.add(f"wxpush:{query.get('timestamp')}:{query.get('nonce')}", 1, max_age):
+            raise Forbidden("This push was already received.", code="replayed_push")
         try:
             event = parse_push(request.body, request.content_type or "")
         except Exception as exc:  # malformed JSON or XML from whoever holds the token
             raise BadRequest("The push body is neither JSON nor XML.", code="malformed_push") from exc
+        if not isinstance(event, dict):
+            raise BadRequest("The push body is not an object.", code="malformed_push")
         services.wechat_push_receive(event=event)
         return HttpResponse("success", content_type="text/plain")

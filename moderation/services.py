@@ -229,21 +229,29 @@ def case_reject(*, case_id: int, moderator, reason: str) -> ModerationCase:
     return _decide(case_id=case_id, state=CaseState.REJECTED, actor=moderator, reason=reason)
 
 
+def _as_int(value) -> int:
+    """A push field as a number; anything unreadable counts as -1 (WeChat could not check)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
 def wechat_push_receive(*, event: dict) -> ModerationCase | None:
     """Apply a ``wxa_media_check`` push: risky rejects, pass approves unless another provider
     holds the case, review leaves it for a person. Other events are ignored."""
-    if event.get("Event") != "wxa_media_check" or not event.get("trace_id"):
+    if event.get("Event") != "wxa_media_check" or not isinstance(event.get("trace_id"), str):
         return None
-    result = event.get("result") or {}
+    result = event.get("result") if isinstance(event.get("result"), dict) else {}
     suggest = result.get("suggest")
-    if int(event.get("errcode") or 0) != 0 or suggest not in WECHAT_ACTIONS:
+    if _as_int(event.get("errcode")) != 0 or suggest not in WECHAT_ACTIONS:
         # WeChat could not check it (e.g. failed to fetch the image): same rule as it being down.
         action = PASS if _setting("MODERATION_FAIL_OPEN", False) else REVIEW
         label = {"provider": "wechat", "label": "unavailable", "action": action,
                  "error": f"errcode {event.get('errcode')}: {event.get('errmsg', '')}"}
     else:
         action = WECHAT_ACTIONS[suggest]
-        code = int(result.get("label") or 0)
+        code = _as_int(result.get("label"))
         label = {"provider": "wechat", "label": WECHAT_LABELS.get(code, "other"), "code": code,
                  "suggest": suggest, "action": action}
     case = ModerationCase.objects.filter(awaiting_trace_id=event["trace_id"]).first()

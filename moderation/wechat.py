@@ -144,7 +144,7 @@ def push_signature_valid(*, token: str, signature: str, timestamp: str, nonce: s
     if not (token and signature and timestamp and nonce):
         return False
     expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return False
     if max_age:
         try:

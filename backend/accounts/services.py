@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.accounts.models import AuthToken, WechatAccount
@@ -29,9 +29,17 @@ def token_issue(*, user) -> Login:
     return Login(token=token, expires_at=expires_at, user=user)
 
 
-@transaction.atomic
 def account_for_openid(*, openid: str, unionid: str = "", session_key: str = ""):
     """Find or create the user behind an openid, keeping the newest session_key and unionid."""
+    try:
+        return _account_update(openid=openid, unionid=unionid, session_key=session_key)
+    except IntegrityError:
+        # Two first logins at once: the other created the account; update that one.
+        return _account_update(openid=openid, unionid=unionid, session_key=session_key)
+
+
+@transaction.atomic
+def _account_update(*, openid: str, unionid: str, session_key: str):
     account = WechatAccount.objects.select_for_update().filter(openid=openid).first()
     if account is None:
         user = get_user_model().objects.create_user(username=f"wx_{openid}"[:150])

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from backend.accounts.models import AuthToken
 from backend.jobs.models import Job, JobState, Result
 from backend.storage import get_storage
 from backend.uploads.models import Upload
@@ -42,7 +43,8 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
     report.jobs_expired = (Job.objects.filter(expires_at__lte=now)
                            .exclude(state=JobState.EXPIRED)
                            .update(state=JobState.EXPIRED, stage="expired", params={}, text="",
-                                   updated_at=now))
+                                   metadata={}, message="", error_message="", updated_at=now))
+    AuthToken.objects.filter(expires_at__lte=now).delete()
     if report.failures:
         log.warning("purge: %d deletions failed, retried next run", len(report.failures))
     return report

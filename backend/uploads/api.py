@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from moderation.throttles import OffenderThrottle
 
 from backend.errors import BadRequest, PayloadTooLarge
+from backend.parsers import SafeJSONParser
 from backend.uploads.services import upload_create
 from django.conf import settings
 
@@ -30,7 +31,7 @@ class UploadOutput(serializers.Serializer):
 
 
 class UploadApi(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SafeJSONParser]
     throttle_classes = [ScopedRateThrottle, OffenderThrottle]
     throttle_scope = "upload"
 

@@ -1,6 +1,7 @@
 """Taking an upload in: fetch (URL) or read (file), sanitise, moderate, store."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
@@ -19,12 +20,22 @@ def retention_deadline(start=None):
     return (start or timezone.now()) + timedelta(hours=settings.RETENTION_HOURS)
 
 
+# A URL upload holds a web thread for up to UPLOAD_URL_TIMEOUT; at most half of them may.
+_fetch_slots = threading.BoundedSemaphore(max(1, settings.HTTP_THREADS // 2))
+
+
 def upload_create(*, user, data: bytes | None = None, url: str = "") -> Upload:
     """Store a clean copy of the image the user sent (bytes) or pointed at (url)."""
     if data is None:
-        data = fetch_url(url, max_bytes=settings.UPLOAD_MAX_BYTES,
-                         timeout=settings.UPLOAD_URL_TIMEOUT,
-                         allowed_networks=settings.UPLOAD_URL_ALLOW_NETWORKS)
+        if not _fetch_slots.acquire(blocking=False):
+            raise Unavailable("Too many photos are being fetched right now; try again shortly.",
+                              code="url_fetch_busy")
+        try:
+            data = fetch_url(url, max_bytes=settings.UPLOAD_MAX_BYTES,
+                             timeout=settings.UPLOAD_URL_TIMEOUT,
+                             allowed_networks=settings.UPLOAD_URL_ALLOW_NETWORKS)
+        finally:
+            _fetch_slots.release()
     clean = sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
                            max_pixels=settings.UPLOAD_MAX_PIXELS, max_side=settings.UPLOAD_MAX_SIDE)
     upload_id = uuid.uuid4()

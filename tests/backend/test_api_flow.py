@@ -86,8 +86,10 @@ def test_idempotency_key_returns_the_same_job(login, astronaut_jpeg, jobs_worker
     bob = login()
     bob_upload = bob.upload(astronaut_jpeg).json()["id"]
     assert bob.generate(bob_upload, "anime", HTTP_IDEMPOTENCY_KEY="k-1").json()["job_id"] != first
+    # Bob's upload is not ours, whatever the key.
+    assert api.generate(bob_upload, "anime", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 404
     # The same key for a different request is a client bug, said plainly.
-    reused = api.generate(bob_upload, "anime", HTTP_IDEMPOTENCY_KEY="k-1")
+    reused = api.generate(upload_id, "anime", {"mode": "full"}, HTTP_IDEMPOTENCY_KEY="k-1")
     assert reused.status_code == 409
     assert reused.json()["error"]["code"] == "idempotency_key_reused"
     api.wait(first), api.wait(other), bob.wait(Job.objects.filter(owner_id=bob.user_id).first().id)
@@ -276,3 +278,31 @@ def test_job_payload_matches_the_documented_schema(login, astronaut_jpeg, jobs_w
     assert set(job) == set(JobOutput().fields)
     assert set(job["results"][0]) == set(ResultOutput().fields)
     assert job["created_at"].endswith("Z") and job["upload_id"] == upload_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body, content_type, code", [
+    ('{"a":' * 50000 + "1" + "}" * 50000, "application/json", "malformed_request"),
+    ("[1, 2, 3]", "application/json", "malformed_request"),
+    ('"just a string"', "application/json", "malformed_request"),
+    ("{not json", "application/json", "malformed_request"),
+])
+def test_malformed_bodies_are_400_on_every_route(login, body, content_type, code):
+    api = login()
+    for path in ("/generate", "/upload", "/auth/dev"):
+        response = api.client.post(path, body, content_type=content_type)
+        assert response.status_code == 400, (path, response.content[:200])
+        assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caption", ["\ud800", "a\x00b"])
+def test_captions_that_cannot_be_drawn_are_refused(login, astronaut_jpeg, caption):
+    api = login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    import json
+
+    body = json.dumps({"upload_id": upload_id, "mode": "sticker", "text": "开心",
+                       "params": {"caption": caption}})  # ASCII-escaped, as a client sends it
+    response = api.client.post("/generate", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_params"

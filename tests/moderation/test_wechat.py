@@ -203,12 +203,28 @@ def test_push_endpoint_checks_the_signature(wechat, settings):
 
 def test_push_for_an_unknown_trace_or_other_event_is_acknowledged(wechat):
     client = Client()
-    query = urllib.parse.urlencode(wechat.signed_query())
     for event in ({"Event": "wxa_media_check", "trace_id": "nope", "errcode": 0,
-                   "result": {"suggest": "pass", "label": 100}}, {"Event": "subscribe_msg_popup_event"}):
+                   "result": {"suggest": "pass", "label": 100}}, {"Event": "subscribe_msg_popup_event"},
+                  {"Event": "wxa_media_check", "trace_id": "nope", "errcode": "x", "result": "odd"}):
+        query = urllib.parse.urlencode(wechat.signed_query())
         response = client.post(f"/moderation/wechat/push?{query}", data=json.dumps(event),
                                content_type="application/json")
         assert (response.status_code, response.content) == (200, b"success")
+
+
+def test_a_replayed_or_odd_push_is_refused(wechat):
+    client = Client()
+    query = urllib.parse.urlencode(wechat.signed_query())
+    event = json.dumps({"Event": "subscribe_msg_popup_event"})
+    first = client.post(f"/moderation/wechat/push?{query}", data=event, content_type="application/json")
+    again = client.post(f"/moderation/wechat/push?{query}", data=event, content_type="application/json")
+    assert first.status_code == 200
+    assert again.status_code == 403 and again.json()["error"]["code"] == "replayed_push"
+    xml_text = client.post(f"/moderation/wechat/push?{urllib.parse.urlencode(wechat.signed_query())}",
+                           data="<xml>abc</xml>", content_type="text/xml")
+    assert xml_text.status_code == 400 and xml_text.json()["error"]["code"] == "malformed_push"
+    odd_signature = client.get("/moderation/wechat/push?signature=%C3%A9&timestamp=1&nonce=n")
+    assert odd_signature.status_code == 403
 
 
 @pytest.mark.parametrize("fail_open, state", [(False, "pending"), (True, "approved")])
