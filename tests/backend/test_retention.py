@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 def stored_job(api, photo: bytes) -> tuple[Upload, Job, Result]:
     """An upload with a finished job and one stored result, as the worker leaves them."""
     upload = Upload.objects.get(id=api.upload(photo).json()["id"])
-    job = Job.objects.create(owner=upload.owner, upload=upload, mode="anime", state="succeeded",
-                             expires_at=upload.expires_at)
+    job = Job.objects.create(owner=upload.owner, upload=upload, mode="sticker", state="succeeded",
+                             text="开心", metadata={"caption": "开心"}, expires_at=upload.expires_at)
     key = f"u/{upload.owner_id}/results/{job.id}/r.png"
     get_storage().put(key, b"result-bytes", "image/png")
     result = Result.objects.create(job=job, owner=upload.owner, kind="image", storage_key=key,
@@ -55,6 +55,7 @@ def test_one_minute_past_is_gone_one_minute_short_is_untouched(login, astronaut_
     assert not Result.objects.filter(pk=old_result.pk).exists()
     tombstone = Job.objects.get(pk=old_job.pk)
     assert tombstone.state == "expired" and tombstone.upload_id is None
+    assert (tombstone.text, tombstone.params, tombstone.metadata) == ("", {}, {})
     assert storage.exists(new_upload.storage_key) and storage.exists(new_result.storage_key)
     assert Upload.objects.filter(pk=new_upload.pk).exists()
     assert Job.objects.get(pk=new_job.pk).state == "succeeded"

@@ -174,3 +174,21 @@ def test_a_custom_caption_is_screened_like_the_text(login, astronaut_jpeg):
     upload = api.upload(astronaut_jpeg).json()
     response = api.generate(upload["id"], "sticker", {"caption": "傻逼"}, text="开心")
     assert response.status_code == 422 and response.json()["error"]["code"] == "text_blocked"
+
+
+def test_a_held_text_waits_behind_a_held_photo(login, astronaut_jpeg, settings, inprocess_jobs):
+    settings.MODERATION_NUDENET_RULES = FACE_HELD
+    api, staff = login(), login(staff=True)
+    upload = api.upload(astronaut_jpeg).json()
+    assert upload["moderation"] == "under_review"
+    job_id = api.generate(upload["id"], "sticker", {"caption": "off"}, text="加微信 开心").json()["job_id"]
+    assert api.get(f"/jobs/{job_id}").json()["error"]["code"] == "under_review"
+    photo_case = pending_case(staff, "upload")
+    text_case = [c for c in staff.get("/moderation/cases?state=pending").json()["results"]
+                 if c["subject_type"] == "text"][0]
+    settings.MODERATION_NUDENET_RULES = {}
+    assert staff.post(f"/moderation/cases/{photo_case['id']}/approve").status_code == 200
+    job = api.get(f"/jobs/{job_id}").json()
+    assert (job["state"], job["error"]["code"]) == ("blocked", "under_review")  # the text's turn
+    assert staff.post(f"/moderation/cases/{text_case['id']}/approve").status_code == 200
+    assert api.wait(job_id)["state"] == "succeeded"
