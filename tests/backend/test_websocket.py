@@ -205,15 +205,22 @@ def test_the_user_stream_carries_all_of_the_users_jobs_and_only_theirs(
         server, alice, bob, astronaut_jpeg):
     async def watch():
         async with websockets.connect(f"{server.ws_url}/ws/jobs/", **auth(alice)) as ws:
-            started = [alice.start_job(astronaut_jpeg, steps=10, delay=0.05) for _ in range(2)]
-            bob.start_job(astronaut_jpeg, steps=2, delay=0.0)
+            # HTTP calls in a thread, so this loop keeps reading the socket meanwhile.
+            started = [await asyncio.to_thread(alice.start_job, astronaut_jpeg, steps=10, delay=0.05)
+                       for _ in range(2)]
+            await asyncio.to_thread(bob.start_job, astronaut_jpeg, steps=2, delay=0.0)
             finished, seen = set(), []
-            async with asyncio.timeout(60):
-                while finished != set(started):
-                    event = json.loads(await ws.recv())
-                    seen.append(event)
-                    if event["state"] == "succeeded":
-                        finished.add(event["job_id"])
+            try:
+                async with asyncio.timeout(90):
+                    while finished != set(started):
+                        event = json.loads(await ws.recv())
+                        seen.append(event)
+                        if event["state"] == "succeeded":
+                            finished.add(event["job_id"])
+            except TimeoutError:
+                states = {j: (await asyncio.to_thread(alice.job, j))["state"] for j in started}
+                pytest.fail(f"no final event for {set(started) - finished}; jobs {states}; seen "
+                            f"{[(e['job_id'][:8], e['state'], e['progress']) for e in seen]}")
             return started, seen
 
     started, seen = asyncio.run(watch())
