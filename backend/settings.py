@@ -103,13 +103,17 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
             # A file, not memory: the in-process worker's threads must see the test data.
             # One file per test process, so parallel runs never share one.
             "TEST": {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several threads write (requests, in-process jobs): wait for the lock instead of failing,
+    # and take it when a transaction starts, since upgrading a read to a write fails at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, channel layer and shared cache when REDIS_URL is set.

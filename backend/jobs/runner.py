@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,19 @@ def _executor() -> ThreadPoolExecutor:
 def _run(job_id) -> None:
     from backend.jobs.services import job_run
 
-    close_old_connections()
-    try:
-        job_run(job_id=job_id)
-    except Exception:  # noqa: BLE001
-        log.exception("in-process job %s crashed", job_id)
-    finally:
+    for attempt in range(3):
         close_old_connections()
+        try:
+            job_run(job_id=job_id)
+            return
+        except OperationalError:  # the database was busy: the job is still queued, try again
+            log.warning("in-process job %s: database busy, retrying", job_id, exc_info=True)
+            time.sleep(1 + attempt)
+        except Exception:  # noqa: BLE001
+            log.exception("in-process job %s crashed", job_id)
+            return
+        finally:
+            close_old_connections()
 
 
 def submit(job_id):

@@ -218,9 +218,10 @@ def test_the_user_stream_carries_all_of_the_users_jobs_and_only_theirs(
                         if event["state"] == "succeeded":
                             finished.add(event["job_id"])
             except TimeoutError:
-                states = {j: (await asyncio.to_thread(alice.job, j))["state"] for j in started}
+                states = {j: [(await asyncio.to_thread(alice.job, j))[k] for k in ("state", "error")] for j in started}
                 pytest.fail(f"no final event for {set(started) - finished}; jobs {states}; seen "
-                            f"{[(e['job_id'][:8], e['state'], e['progress']) for e in seen]}")
+                            f"{[(e['job_id'][:8], e['state'], e['progress']) for e in seen]}; "
+                            f"server log: {server.log.read_text()[-4000:]}")
             return started, seen
 
     started, seen = asyncio.run(watch())
