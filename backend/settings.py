@@ -159,9 +159,13 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT
 CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT
 CELERY_TASK_IGNORE_RESULT = True
+_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # An unacknowledged job (its worker died) is redelivered after this many seconds.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 60),
+    # An unacknowledged job (its worker died) is redelivered after this many seconds...
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    # ...by any worker's sweep for such jobs, which otherwise runs only every ~100 s.
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
 }
 # A job still running this long after it started is failed by the sweeper (job_stuck). Past the
 # redelivery of a dead worker's job, so that redelivery gets its chance first.
