@@ -275,22 +275,34 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=5,
                         help="/generate calls per user in the burst")
     parser.add_argument("--burst-params", default='{"steps": 1, "delay": 0}')
+    return stack_arguments(parser, worker_concurrency=2)
+
+
+def stack_arguments(parser: argparse.ArgumentParser, *, worker_concurrency: int,
+                    worker_help: str | None = None) -> argparse.Namespace:
+    """The options every load benchmark shares (the stack it may start), then the parse."""
     parser.add_argument("--spawn", action="store_true", help="start uvicorn and a Celery worker")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=worker_concurrency,
+                        help=worker_help)
     parser.add_argument("--log", default="var/bench-stack.log")
     args = parser.parse_args()
     args.ws_url = args.url.replace("http", "ws", 1)
     return args
 
 
-if __name__ == "__main__":
+def run_against_stack(options: argparse.Namespace, make_main) -> None:
+    """Run ``make_main(processes)`` with the stack started (``--spawn``) and always stopped."""
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop the spawned stack
-    options = parse()
     processes = spawn(options) if options.spawn else []
     try:
-        asyncio.run(main(options))
+        asyncio.run(make_main(processes))
     finally:
         stop(processes)
+
+
+if __name__ == "__main__":
+    arguments = parse()
+    run_against_stack(arguments, lambda processes: main(arguments))

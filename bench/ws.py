@@ -19,7 +19,7 @@ import httpx
 import psutil
 import websockets
 
-from api import percentile, photo, spawn, stop
+from api import percentile, photo, run_against_stack, stack_arguments
 
 TERMINAL = {"succeeded", "failed", "blocked", "expired"}
 
@@ -126,24 +126,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--connect-concurrency", type=int, default=200,
                         help="handshakes in flight at once")
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--spawn", action="store_true", help="start uvicorn and a Celery worker")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-concurrency", type=int, default=10,
-                        help="enough to run every job at once (test_slow mostly sleeps)")
-    parser.add_argument("--log", default="var/bench-stack.log")
-    args = parser.parse_args()
-    args.ws_url = args.url.replace("http", "ws", 1)
-    return args
+    return stack_arguments(parser, worker_concurrency=10,
+                           worker_help="enough to run every job at once (test_slow mostly sleeps)")
 
 
 if __name__ == "__main__":
-    import signal
-    import sys
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop the spawned stack
-    options = parse()
-    processes = spawn(options) if options.spawn else []
-    try:
-        asyncio.run(main(options, processes[0].pid if processes else options.server_pid))
-    finally:
-        stop(processes)
+    arguments = parse()
+    run_against_stack(arguments, lambda processes: main(
+        arguments, processes[0].pid if processes else arguments.server_pid))

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from inference.anime.generator import Generator, to_rgb, to_tensor
+from inference.anime.generator import Generator, to_tensor
 from inference.progress import Progress, silent
 
 TILE = 512
