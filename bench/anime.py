@@ -110,6 +110,8 @@ def bench_generator(sizes: list[int], repeats: int) -> None:
     start = time.perf_counter()
     runner = GeneratorRunner(ours)
     print(f"runner: backend={runner.backend}, chosen and loaded in {time.perf_counter() - start:.1f} s")
+    for backend, probe in runner.probe.items():
+        print(f"  load-time probe, 256²: {backend:<12} {probe['seconds']:.3f} s, MAD {probe['mad']:.3f}/255")
     print(f"{'size':>6} {'reference s':>12} {'ours s':>8} {'speed-up':>9} {'MAD /255':>9}")
     rng = np.random.default_rng(0)
     for size in sizes:

@@ -28,12 +28,12 @@ class ImageNorm(nn.GroupNorm):
         if self.replayed is not None:
             mean, variance = self.replayed[0], self.replayed[1]
         else:
-            variance, mean = torch.var_mean(x, dim=(1, 2, 3), unbiased=False)
+            variance, mean = torch.var_mean(x.float(), dim=(1, 2, 3), unbiased=False)
             self.recorded.append(torch.stack([mean[0], variance[0]]))
             mean, variance = mean[0], variance[0]
-        scale = self.weight * torch.rsqrt(variance + self.eps)
-        shift = self.bias - mean * scale
-        return x * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
+        scale = self.weight.float() * torch.rsqrt(variance + self.eps)
+        shift = self.bias.float() - mean * scale
+        return x * scale.to(x.dtype).view(1, -1, 1, 1) + shift.to(x.dtype).view(1, -1, 1, 1)
 
 
 class ConvNormLReLU(nn.Sequential):
@@ -92,13 +92,18 @@ class Generator(nn.Module):
         self.out_layer = nn.Sequential(nn.Conv2d(32, 3, kernel_size=1, bias=False), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(1, 3, H, W) float32 in [-1, 1] -> the same; a bfloat16 copy of the generator (see
+        ``runtime``) converts on the way in and out, so callers never see its dtype."""
+        x = x.to(self.out_layer[0].weight.dtype)
+        if x.dtype == torch.bfloat16:
+            x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's fast bf16 layout
         out = self.block_a(x)
         half_size = out.shape[-2:]
         out = self.block_c(self.block_b(out))
         out = self.upsample(out, tuple(half_size), 0)
         out = self.block_d(out)
         out = self.upsample(out, tuple(x.shape[-2:]), 1)
-        return self.out_layer(self.block_e(out))
+        return self.out_layer(self.block_e(out)).float()
 
     def upsample(self, x: torch.Tensor, size: tuple[int, int], stage: int) -> torch.Tensor:
         """Bilinear, align_corners=True, to an exact size; tiling swaps in the whole image's grid."""

@@ -26,6 +26,7 @@ class StyleResult:
     image: np.ndarray  # RGB uint8
     engine: str  # "procedural-v1" or "animegan:<checkpoint>@<sha256[:12]>"
     path: str  # "procedural" or "animegan"
+    backend: str  # what computed it: "numpy" (procedural) or a GeneratorRunner backend
     mode: str  # the mode actually used ("full" when face/avatar found no face)
     faces: int
     style: str
@@ -36,6 +37,7 @@ class StyleResult:
         metadata = {
             "engine": self.engine,
             "path": self.path,
+            "backend": self.backend,
             "mode": self.mode,
             "faces": self.faces,
             "style": self.style,
@@ -106,7 +108,7 @@ def stylize(
     progress("done", 1.0)
     timings["total"] = sum(timings.values())
     return StyleResult(
-        image=image, engine=styler.engine, path=styler.path, mode=used_mode, faces=faces_found,
+        image=image, engine=styler.engine, path=styler.path, backend=styler.backend, mode=used_mode, faces=faces_found,
         style=style, timings=timings, fallback=fallback,
     )
 
@@ -114,6 +116,7 @@ def stylize(
 class _Procedural:
     engine = procedural.ENGINE
     path = "procedural"
+    backend = "numpy"
 
     def face(self, square, landmarks, strength):
         return procedural.stylize_face(square, landmarks, strength=strength)
@@ -128,6 +131,7 @@ class _AnimeGan:
     def __init__(self, checkpoint) -> None:
         self.checkpoint = checkpoint
         self.engine = checkpoint.engine
+        self.backend = checkpoint.runner.backend
 
     def face(self, square, landmarks, strength):
         return self.checkpoint.runner.run(square)

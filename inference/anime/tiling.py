@@ -107,7 +107,7 @@ def _whole_image_grid(generator: Generator, image_size: tuple[int, int], origin:
         rows, columns = (
             _interpolation_matrix(*grids[stage][axis], x.shape[2 + axis], size[axis]) for axis in (0, 1)
         )
-        return torch.einsum("oh,nchw,pw->ncop", rows, x, columns)
+        return torch.einsum("oh,nchw,pw->ncop", rows.to(x.dtype), x, columns.to(x.dtype))
 
     generator.upsample = upsample
     try:

@@ -8,7 +8,9 @@ import torch
 
 from inference.anime import available_styles, stylize
 from inference.anime.checkpoints import find_checkpoints, load_checkpoint
+from inference.anime import runtime
 from inference.anime.generator import Generator, to_rgb, to_tensor
+from inference.anime.runtime import GeneratorRunner
 from inference.anime.tiling import image_statistics, run_tiled, tile_spans
 from inference.errors import ModelLoadError
 
@@ -65,6 +67,71 @@ def test_loaded_checkpoint_runs_like_the_eager_module(models_dir, astronaut):
     assert load_checkpoint(find_checkpoints(models_dir)["random_style"]) is checkpoint  # cached
 
 
+def eager_fp32(generator: Generator, image: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return to_rgb(generator(to_tensor(image))).astype(int)
+
+
+@pytest.mark.parametrize("backend", runtime.BACKENDS)
+def test_every_backend_stays_within_one_level_of_eager_fp32(backend, astronaut):
+    generator = random_generator(3)
+    image = cv2.resize(astronaut, (160, 128), interpolation=cv2.INTER_AREA)
+
+    runner = GeneratorRunner(generator, backend=backend)
+    styled = runner.run(image)
+
+    assert runner.backend == backend
+    assert styled.shape == image.shape and styled.dtype == np.uint8
+    assert np.abs(styled.astype(int) - eager_fp32(generator, image)).mean() <= 1.0
+    assert next(generator.parameters()).dtype == torch.float32  # the bf16 copy is a copy
+
+
+def test_bf16_tiles_replay_fp32_statistics_without_seams(astronaut):
+    generator = random_generator(4)
+    image = cv2.resize(astronaut, (288, 224), interpolation=cv2.INTER_AREA)
+    statistics = image_statistics(generator, image)
+    bf16 = GeneratorRunner(generator, backend="torch-bf16")._bf16
+    with torch.inference_mode(), generator.replaying_statistics(statistics):
+        whole = to_rgb(generator(to_tensor(image))).astype(int)
+
+    tiled = run_tiled(bf16, image, statistics=statistics, tile=160, overlap=96, margin=32).astype(int)
+
+    assert np.abs(tiled - whole).mean() <= 1.0
+    for start, _ in tile_spans(288, 160, 96)[1:]:
+        x = start + 48  # mid-fade
+        assert abs(np.abs(tiled[:, x] - tiled[:, x - 1]).mean() - np.abs(whole[:, x] - whole[:, x - 1]).mean()) < 0.5
+
+
+def test_the_load_time_choice_keeps_the_fastest_accurate_backend(monkeypatch):
+    monkeypatch.setattr(runtime, "native_bf16", lambda: True)  # a candidate on any CPU
+
+    runner = GeneratorRunner(random_generator(5))
+
+    assert set(runner.probe) == set(runtime.BACKENDS)
+    assert runner.probe["torch"]["mad"] == 0.0
+    accurate = {name: probe for name, probe in runner.probe.items() if probe["mad"] <= runtime.ACCURACY_BUDGET}
+    assert runner.backend == min(accurate, key=lambda name: accurate[name]["seconds"])
+
+
+def test_a_backend_off_by_more_than_the_budget_is_never_chosen(monkeypatch):
+    monkeypatch.setattr(runtime, "native_bf16", lambda: True)
+    monkeypatch.setattr(runtime, "ACCURACY_BUDGET", 0.1)  # bf16 is ~0.8 levels off: out
+
+    runner = GeneratorRunner(random_generator(5))
+
+    assert runner.probe["torch-bf16"]["mad"] > 0.1
+    assert runner.backend in {"torch", "onnxruntime"} and runner._bf16 is None
+
+
+def test_the_backend_can_be_forced_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ANIMEGAN_BACKEND", "torch")
+    assert GeneratorRunner(random_generator()).backend == "torch"
+
+    monkeypatch.setenv("ANIMEGAN_BACKEND", "tpu")
+    with pytest.raises(ValueError, match="Unknown AnimeGAN backend 'tpu'"):
+        GeneratorRunner(random_generator())
+
+
 def test_stylize_with_a_checkpoint_reports_its_engine(models_dir, astronaut):
     small = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)
 
@@ -74,6 +141,7 @@ def test_stylize_with_a_checkpoint_reports_its_engine(models_dir, astronaut):
     assert result.path == "animegan" and result.engine.startswith("animegan:random_style@")
     assert result.image.std() > 5  # not a constant picture
     assert {"engine", "path", "mode", "faces", "timings", "style"} <= set(result.as_metadata())
+    assert result.as_metadata()["backend"] in runtime.BACKENDS
 
 
 def test_wrong_keys_are_named_in_the_error(tmp_path):
