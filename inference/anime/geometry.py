@@ -24,11 +24,11 @@ def proportions_warp(shape: tuple[int, int], landmarks: np.ndarray, strength: fl
     for eye in (landmarks[36:42], landmarks[42:48]):
         eye_width = float(np.linalg.norm(eye[3] - eye[0]))
         centre = eye.mean(axis=0)
-        offset += _radial(xs, ys, centre, radius=1.6 * eye_width, amount=-0.55 * strength)
+        offset += _radial(xs, ys, centre, radius=1.6 * eye_width, amount=-0.5 * strength)
     nose_width = float(np.linalg.norm(landmarks[35] - landmarks[31]))
-    offset += _radial(xs, ys, landmarks[30:36].mean(axis=0), radius=1.4 * nose_width, amount=0.22 * strength)
+    offset += _radial(xs, ys, landmarks[30:36].mean(axis=0), radius=1.4 * nose_width, amount=0.14 * strength)
     mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
-    offset += _radial(xs, ys, landmarks[48:68].mean(axis=0), radius=0.85 * mouth_width, amount=0.16 * strength)
+    offset += _radial(xs, ys, landmarks[48:68].mean(axis=0), radius=0.85 * mouth_width, amount=0.1 * strength)
     offset += _chin(xs, ys, landmarks, face_width, strength)
 
     full = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -55,7 +55,7 @@ def _chin(xs, ys, landmarks, face_width: float, strength: float) -> np.ndarray:
     offset = np.zeros(xs.shape + (2,), np.float32)
     offset[..., 0] = (xs - axis_x) * pull
     # And lift the chin a little so the face gets shorter, as drawn faces are.
-    offset[..., 1] = 0.05 * strength * face_width * np.clip(depth, 0.0, 1.0) ** 2 * reach
+    offset[..., 1] = 0.035 * strength * face_width * np.clip(depth, 0.0, 1.0) ** 2 * reach
     return offset
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inference.anime import toon
+from inference.anime import eyes, toon
+from inference.anime import hair as hair_region
+from inference.anime.strokes import smooth_open, tapered
 from inference.anime.geometry import proportions_warp, warp_image, warp_points
 
-ENGINE = "procedural-v1"
+ENGINE = "procedural-v2"
 
 
 def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.6) -> np.ndarray:
@@ -21,12 +23,13 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     sampling_map = proportions_warp(rgb.shape[:2], landmarks, strength)
     warped = warp_image(rgb, sampling_map)
     points = warp_points(landmarks, sampling_map)
+    face_width = float(np.linalg.norm(points[16] - points[0]))
 
     smoothed = toon.smooth(warped, passes=2, sigma_color=32.0)
-    skin_area = _skin_mask(smoothed.shape[:2], points)
-    flattened = toon.flatten(warped)
-    flat = toon.posterize(flattened, toon.palette(flattened, colours=10), vivid=1.35, despeckle=9)
-    flat = _vivid_outside(flat, skin_area, amount=1.3)
+    skin_area = _skin_mask(warped.shape[:2], points)
+    # The face keeps more of its shading than the rest: it carries who the person is.
+    out = toon.paint(warped, keep=0.2 + 0.35 * skin_area)
+    head = hair_region.head_mask(warped, points)
     # Skin work happens only in the box around the skin: a third of the square or so.
     rows, columns = np.nonzero(skin_area.any(axis=1))[0], np.nonzero(skin_area.any(axis=0))[0]
     if rows.size == 0:  # landmarks entirely outside the square: nothing to flatten
@@ -37,19 +40,96 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     )
     skin_weight = np.zeros(skin_area.shape, np.float32)
     skin_weight[region] = region_weight
-    out = flat.copy()
-    out[region] = (flat[region] * (1.0 - region_weight[..., None]) + skin * region_weight[..., None]).astype(np.uint8)
+    out[region] = (out[region] * (1.0 - region_weight[..., None]) + skin * region_weight[..., None]).astype(np.uint8)
 
     # Drawn faces have almost no lines inside the skin: keep the traced outline and hair lines,
     # draw the features by hand.
-    lines = toon.line_art(smoothed, sigma=1.1, epsilon=-0.006)
-    lines *= 1.0 - 0.9 * np.maximum(skin_weight, _feature_mask(out.shape[:2], points))
+    lines = toon.line_art(smoothed, sigma=1.5, epsilon=-0.007, min_area=40)
+    lines *= 1.0 - np.maximum(skin_weight, _feature_mask(out.shape[:2], points))
     out = toon.ink(out, lines)
-    face_width = float(np.linalg.norm(points[16] - points[0]))
+    hair = hair_region.hair_mask(cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32), head, skin_weight, points)
+    out = _hair_shadow(out, hair, skin_weight, face_width)
+    out = _draw_hair(out, smoothed, hair, head, points, face_width)
+    out = _outline(out, head, hair, points)
+    _draw_jaw(out, points, face_width)
     for eye in (points[36:42], points[42:48]):
-        _draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
+        eyes.draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
     _draw_features(out, points, face_width)
     return out
+
+
+def _draw_hair(out: np.ndarray, smoothed: np.ndarray, hair: np.ndarray, head: np.ndarray,
+               points: np.ndarray, face_width: float) -> np.ndarray:
+    """Hair as drawn: its own colour in three flat tones (shadow, base, light) following the
+    photo's broad lightness, a glossy band of strands around the crown, and a dark outline."""
+    rows, columns = np.nonzero((hair > 0.5).any(axis=1))[0], np.nonzero((hair > 0.5).any(axis=0))[0]
+    if rows.size == 0:
+        return out
+    pad = 4
+    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, hair.shape[0])
+    left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, hair.shape[1])
+    box = np.s_[top:bottom, left:right]
+    mask = hair[box]
+    lab = cv2.cvtColor(smoothed[box], cv2.COLOR_RGB2Lab).astype(np.float32)
+    base = np.median(lab[mask > 0.5], axis=0)
+    sigma = 0.02 * face_width
+    weight = np.clip(mask, 0.02, 1.0)
+    broad = cv2.GaussianBlur(lab[..., 0] * weight, (0, 0), sigma) / cv2.GaussianBlur(weight, (0, 0), sigma)
+    relative = np.clip(0.5 + (broad - base[0]) / 70.0, 0.0, 1.0)
+    stepped = toon._cel_steps(relative, 3, ramp=0.3, keep=0.15)
+    tones = np.empty(lab.shape, np.float32)
+    tones[..., 0] = np.clip(base[0] + (stepped - 0.5) * 70.0, 8.0, 245.0)
+    tones[..., 1:] = 128.0 + (base[1:] - 128.0) * 1.35
+
+    # The glossy band: an arc over the crown, broken into tapering strands of uneven width.
+    centre = points[27] + (points[27] - points[8]) * 0.1 - np.array([left, top], np.float32)
+    ys, xs = np.mgrid[0 : bottom - top, 0 : right - left].astype(np.float32)
+    scale = 0.75 * face_width
+    dx, dy = (xs - centre[0]) / scale, (ys - centre[1]) / scale
+    radius = np.sqrt(dx * dx + dy * dy)
+    angle = np.arctan2(dy, dx)
+    crown = max((centre[1] - (rows[0] - top)) / scale, 0.3)
+    ring = np.exp(-(((radius - 0.7 * crown) / (0.06 + 0.05 * np.sin(angle * 5.0) ** 2)) ** 2))
+    strands = np.clip(np.cos(angle * 31.0) + 0.5 * np.cos(angle * 13.0 + 1.0) + 0.2, 0.0, 1.0)
+    gloss = ring * strands * np.clip(-dy * 3.0 - 0.6, 0.0, 1.0) * mask
+    tones[..., 0] += gloss * np.clip(0.4 * (255.0 - base[0]), 20.0, 60.0)
+    drawn = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB).astype(np.float32)
+
+    # A little of the painted photo stays, so strand lines survive inside the hair.
+    alpha = (0.85 * mask)[..., None]
+    result = out[box].astype(np.float32) * (1.0 - alpha) + drawn * alpha
+    # Its outline: bold against the background, light where it meets the skin.
+    edge = cv2.morphologyEx((mask > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    line = np.clip(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * 1.5, 0.0, 1.0)
+    background = cv2.dilate((head[box] < 0.5).astype(np.uint8), np.ones((5, 5), np.uint8))
+    line *= 0.3 + 0.45 * background
+    out = out.copy()
+    out[box] = np.clip(result * (1.0 - line[..., None]), 0, 255).astype(np.uint8)
+    return out
+
+
+def _hair_shadow(out: np.ndarray, hair: np.ndarray, skin: np.ndarray, face_width: float) -> np.ndarray:
+    """The shadow hair casts on the forehead: a band of darker skin just under the hairline."""
+    reach = max(3, int(0.05 * face_width))
+    kernel = np.zeros((2 * reach + 1, 3), np.uint8)
+    kernel[: reach + 1] = 1  # dilating with this pushes the hair downward only
+    band = cv2.dilate((hair > 0.5).astype(np.uint8), kernel).astype(np.float32) - (hair > 0.5)
+    band = cv2.GaussianBlur(band, (0, 0), 1.5) * skin
+    if not band.any():
+        return out
+    shade = (band * 0.16)[..., None]
+    shaded = out * (1.0 - shade) + out * np.array([0.78, 0.6, 0.6], np.float32) * shade
+    return np.clip(shaded, 0, 255).astype(np.uint8)
+
+
+def _outline(out: np.ndarray, head: np.ndarray, hair: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A clean line around the head's silhouette (ears and temples; the hair and the jaw draw
+    their own), down to the jaw's corners."""
+    silhouette = cv2.morphologyEx((head > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    silhouette[max(int(points[[4, 12], 1].mean()), 0) :] = 0
+    silhouette[cv2.dilate((hair > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+    line = np.clip(cv2.GaussianBlur(silhouette.astype(np.float32), (0, 0), 0.7) * 1.2, 0.0, 1.0)[..., None]
+    return np.clip(out * (1.0 - 0.6 * line) + out * 0.25 * 0.6 * line, 0, 255).astype(np.uint8)
 
 
 def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
@@ -66,7 +146,10 @@ def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
 
 
 def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
-    """Skin as two flat tones of the person's own skin colour, and where to use it (0..1).
+    """Skin drawn the anime way, and where to use it (0..1): the person's own skin colour in a
+    light tone and one shadow tone. The shadow follows the face's large-scale lighting (the
+    photo's lightness blurred at a tenth of the face width), so wrinkles, pores and blemishes
+    vanish while the side of the face away from the light stays shaded.
 
     Only skin-coloured pixels take it, so brows, lips, teeth and glasses keep their colours.
     """
@@ -76,21 +159,41 @@ def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
     offset = lab - base
     squared = (0.3 * offset[..., 0]) ** 2 + offset[..., 1] ** 2 + offset[..., 2] ** 2
     weight = area * np.exp(squared * np.float32(-0.5 / 26.0**2))
-    # Flat tones of the person's own colour: a light one, a shadow where the photo is darker
-    # than typical, a deeper one in the darkest folds; soft 2-px edges between them.
-    lightness = cv2.GaussianBlur(lab[..., 0], (0, 0), 2.0)
-    shadow = np.clip((base[0] - 10.0 - lightness) / 5.0 + 0.5, 0.0, 1.0)[..., None]
-    deep = np.clip((base[0] - 32.0 - lightness) / 5.0 + 0.5, 0.0, 1.0)[..., None]
-    light = base.copy()
-    light[0] = min(255.0, base[0] * 1.04 + 4.0)
-    dark = base * np.array([0.86, 1.0, 1.0], np.float32) + np.array([0.0, 6.0, 4.0], np.float32)
-    darker = base * np.array([0.7, 1.0, 1.0], np.float32) + np.array([0.0, 10.0, 6.0], np.float32)
-    tones = light * (1.0 - shadow) + dark * shadow
-    tones = tones * (1.0 - deep) + darker * deep
+    weight = weight * (1.0 - _keep_mask(area.shape, points))
+
+    face_width = float(np.linalg.norm(points[16] - points[0]))
+    sigma = max(1.0, 0.025 * face_width)
+    # Lightness averaged over skin only, so hair, brows and background do not bleed in.
+    inside = np.clip(weight, 0.02, 1.0)
+    broad = cv2.GaussianBlur(lab[..., 0] * inside, (0, 0), sigma) / cv2.GaussianBlur(inside, (0, 0), sigma)
+    relative = np.clip(0.5 + (broad - base[0]) / 60.0, 0.0, 1.0)  # 0.5 = the typical skin
+    stepped = toon._cel_steps(relative, 3, ramp=0.45, keep=0.4)
+    tones = np.empty(lab.shape, np.float32)
+    tones[..., 0] = base[0] + (stepped - 0.5) * 60.0 * 0.8 + min(10.0, 0.06 * (255.0 - base[0]) + 3.0)
+    warmth = np.clip(0.5 - stepped, 0.0, 0.5)  # shadows a little warmer and redder
+    tones[..., 1] = base[1] + 10.0 * warmth
+    tones[..., 2] = base[2] + 6.0 * warmth
     blush = _blush(smoothed.shape[:2], points)[..., None]
     tones = tones * (1.0 - 0.35 * blush) + np.array([base[0] * 0.97, 165.0, 140.0], np.float32) * 0.35 * blush
     skin = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)
     return skin, np.clip(weight * 1.15, 0.0, 1.0).astype(np.float32)
+
+
+def _keep_mask(shape, points: np.ndarray) -> np.ndarray:
+    """Soft mask over brows, eyes and mouth: they keep the painted photo under the drawing."""
+    mask = np.zeros(shape, np.float32)
+    for group, grow in ((points[17:22], 1.5), (points[22:27], 1.5), (points[36:42], 1.4),
+                        (points[42:48], 1.4), (points[48:60], 1.15)):
+        centre = group.mean(axis=0)
+        spread = (group - centre) * grow
+        spread[:, 1] = np.sign(spread[:, 1]) * np.maximum(np.abs(spread[:, 1]), 0.04 * shape[0])
+        cv2.fillConvexPoly(mask, cv2.convexHull((centre + spread).astype(np.int32)), 1.0, cv2.LINE_AA)
+    return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.008 * shape[0]))
+
+
+def _draw_jaw(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
+    """The clean, thin contour a drawn face has along the jaw, tapering off toward the ears."""
+    tapered(out, smooth_open(points[2:15]), (96, 58, 52), max(1.0, 0.008 * face_width), start=0.15, end=0.15)
 
 
 def _blush(shape, points: np.ndarray) -> np.ndarray:
@@ -116,115 +219,12 @@ def _feature_mask(shape, points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask, (size, size), 0)
 
 
-def _vivid_outside(rgb: np.ndarray, skin: np.ndarray, *, amount: float) -> np.ndarray:
-    """More saturated colour off the skin: hair and clothes look painted rather than photographed."""
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV).astype(np.float32)
-    boost = 1.0 + (amount - 1.0) * (1.0 - skin)
-    hsv[..., 1] = np.clip(hsv[..., 1] * boost, 0, 255)
-    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
-
-
-def _draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float) -> None:
-    """An anime eye made from the (already enlarged) photographed one: its whites made white, its
-    iris recoloured vivid but keeping its shape (so the person stays recognisable), catch-lights,
-    and a bold upper lash line flicked at the outer corner."""
-    eye_width = float(np.linalg.norm(eye[3] - eye[0]))
-    if eye_width < 4:
-        return
-    centre = eye.mean(axis=0)
-    outline = _smooth_closed(centre + (eye - centre) * np.array([1.06, 1.25], np.float32))
-
-    # Everything below happens in a box around the eye, so its cost does not grow with the image.
-    pad = int(eye_width)
-    x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - pad, 0)
-    x1, y1 = np.minimum(np.ceil(outline.max(axis=0)).astype(int) + pad, (out.shape[1], out.shape[0]))
-    box = out[y0:y1, x0:x1]
-    origin = np.array([x0, y0], np.float32)
-    local = outline - origin
-    mask = np.zeros(box.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [_fixed(local)], 255, cv2.LINE_AA, shift=_SHIFT)
-    if not mask.any():
-        return
-
-    photo = cv2.GaussianBlur(source[y0:y1, x0:x1], (0, 0), 0.8).astype(np.float32)
-    lightness = photo.mean(axis=2)
-    inside = mask > 128
-    white_level = np.percentile(lightness[inside], 85)
-    dark_level = np.percentile(lightness[inside], 8)
-    # 0 on the whites, 1 on iris and pupil: the photo decides the shape, we decide the colours.
-    iris_weight = np.clip((white_level - lightness) / max(white_level - dark_level, 1.0) * 1.4, 0.0, 1.0)
-    iris_colour = _iris_colour(source, eye)
-    shade = np.clip(lightness / max(white_level, 1.0), 0.0, 1.0)[..., None]
-    iris = iris_colour * (0.15 + 1.1 * shade**1.5)
-    layer = np.array([248.0, 246.0, 242.0]) * (1 - iris_weight[..., None]) + iris * iris_weight[..., None]
-    alpha = (mask.astype(np.float32) / 255.0)[..., None]
-    box[:] = np.clip(box * (1 - alpha) + layer * alpha, 0, 255).astype(np.uint8)
-
-    # Catch-lights on the iris: the darkest spot is its middle.
-    pupil = np.array(cv2.minMaxLoc(cv2.GaussianBlur(lightness, (0, 0), 2.0) + (255 - mask) * 1.0)[2], np.float32)
-    radius = 0.3 * eye_width
-    for offset, size in (((-0.45, -0.45), 0.35), ((0.5, 0.4), 0.16)):
-        spot = pupil + np.array(offset) * radius
-        cv2.circle(box, tuple(int(v) for v in _fixed(spot)), int(size * radius * (1 << _SHIFT)),
-                   (255, 255, 255), -1, cv2.LINE_AA, shift=_SHIFT)
-
-    # Lashes along the upper lid (the outline's top half), flicked outward at the outer corner.
-    upper = local[: len(local) // 2 + 1]
-    if abs(upper[0, 0] + x0 - axis_x) > abs(upper[-1, 0] + x0 - axis_x):
-        upper = upper[::-1]  # run from the inner corner to the outer one
-    direction = upper[-1] - upper[-2]
-    direction /= np.linalg.norm(direction) + 1e-6
-    flick = upper[-1] + direction * 0.2 * eye_width + np.array([0.0, -0.08 * eye_width])
-    lash = np.concatenate([upper, flick[None]])
-    thickness = max(2, int(round(0.09 * eye_width)))
-    cv2.polylines(box, [_fixed(lash)], False, (32, 22, 26), thickness, cv2.LINE_AA, shift=_SHIFT)
-    lower = local[len(local) // 2 :]
-    cv2.polylines(box, [_fixed(lower)], False, (90, 55, 55), max(1, thickness // 3), cv2.LINE_AA,
-                  shift=_SHIFT)
-
-
-_SHIFT = 3  # cv2 drawing with 1/8-pixel precision
-
-
-def _fixed(points: np.ndarray) -> np.ndarray:
-    return np.round(np.asarray(points) * (1 << _SHIFT)).astype(np.int32)
-
-
-def _smooth_closed(points: np.ndarray, iterations: int = 3) -> np.ndarray:
-    """Chaikin corner cutting: a smooth closed curve through a landmark polygon, keeping the
-    first point's role (the outline starts at a corner, upper lid first)."""
-    curve = np.asarray(points, np.float32)
-    for _ in range(iterations):
-        following = np.roll(curve, -1, axis=0)
-        curve = np.stack([0.75 * curve + 0.25 * following, 0.25 * curve + 0.75 * following], axis=1).reshape(-1, 2)
-    return curve
-
-
-def _iris_colour(source: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """The photo's iris colour made vivid: keep its hue, lift saturation and brightness."""
-    mask = np.zeros(source.shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(eye.astype(np.int32)), 1)
-    pixels = source[mask > 0]
-    if len(pixels) == 0:
-        return np.array([110.0, 70.0, 40.0])
-    darkest = pixels[np.argsort(pixels.sum(axis=1))[: max(1, len(pixels) // 3)]]
-    colour = np.median(darkest, axis=0).astype(np.uint8).reshape(1, 1, 3)
-    hsv = cv2.cvtColor(colour, cv2.COLOR_RGB2HSV)[0, 0].astype(np.float32)
-    hsv[1] = max(hsv[1], 150.0)
-    hsv[2] = np.clip(hsv[2] * 1.6 + 40, 120, 200)
-    return cv2.cvtColor(hsv.astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
-
-
 def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
     """A small nose tick and a clean mouth line, scaled to the face (brows keep their own shape)."""
-    scale = 8
-    line = max(2, int(round(face_width * 0.012)))
+    line = max(2.0, face_width * 0.012)
     nose = np.array([points[32] * 0.3 + points[33] * 0.7, points[33], points[33] * 0.7 + points[34] * 0.3])
-    cv2.polylines(out, [np.round(nose * scale).astype(np.int32)], False, (150, 95, 85), line,
-                  cv2.LINE_AA, shift=3)
+    tapered(out, nose, (150, 95, 85), line, start=0.4, end=0.4)
     # Closed lips get one clean line; an open mouth (teeth showing) keeps its own shape.
     lip_gap = float(np.linalg.norm(points[66] - points[62]))
     if lip_gap < 0.03 * face_width:
-        mouth_line = points[[60, 61, 62, 63, 64]]
-        cv2.polylines(out, [np.round(mouth_line * scale).astype(np.int32)], False, (120, 45, 50), line,
-                      cv2.LINE_AA, shift=3)
+        tapered(out, smooth_open(points[[60, 61, 62, 63, 64]]), (120, 45, 50), line, start=0.3, end=0.3)

@@ -24,7 +24,7 @@ FACE_SIZE = 512
 @dataclass
 class StyleResult:
     image: np.ndarray  # RGB uint8
-    engine: str  # "procedural-v1" or "animegan:<checkpoint>@<sha256[:12]>"
+    engine: str  # "procedural-v2" or "animegan:<checkpoint>@<sha256[:12]>"
     path: str  # "procedural" or "animegan"
     backend: str  # what computed it: "numpy" (procedural) or a GeneratorRunner backend
     mode: str  # the mode actually used ("full" when face/avatar found no face)

@@ -18,9 +18,9 @@ def test_face_mode_styles_the_whole_photo_and_says_how(astronaut):
     result = stylize(astronaut, mode="face")
 
     assert result.image.shape == astronaut.shape and result.image.dtype == np.uint8
-    assert (result.engine, result.path, result.mode, result.faces) == ("procedural-v1", "procedural", "face", 1)
+    assert (result.engine, result.path, result.mode, result.faces) == ("procedural-v2", "procedural", "face", 1)
     metadata = json.loads(json.dumps(result.as_metadata()))
-    assert metadata["engine"] == "procedural-v1" and metadata["style"] == "procedural"
+    assert metadata["engine"] == "procedural-v2" and metadata["style"] == "procedural"
     assert {"faces", "face", "scene", "compose", "total"} <= set(metadata["timings"])
     assert "fallback" not in metadata
 
@@ -69,7 +69,7 @@ def test_unknown_style_and_mode_are_clear_errors(astronaut, tmp_path):
 
 
 def test_bare_machine_offers_the_procedural_style(tmp_path):
-    assert available_styles(tmp_path) == [{"name": "procedural", "engine": "procedural-v1", "path": "procedural"}]
+    assert available_styles(tmp_path) == [{"name": "procedural", "engine": "procedural-v2", "path": "procedural"}]
 
 
 def test_feather_mask_is_opaque_inside_and_clear_at_the_edges():

@@ -1,0 +1,118 @@
+"""Where the hair is, in an aligned face square: GrabCut seeded by the landmarks, then the face
+taken away.
+
+GrabCut separates head from background with colour models it learns from seeds: the skin
+inside the face outline is certainly head, the square's top corners and its sides above the chin
+far from the face are certainly background, and the skull just over the brows is probably head.
+It runs on a small copy (``WORK_SIDE``), which keeps it near 30 ms; the mask is brought back to
+full size with a soft edge.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 128
+ITERATIONS = 2
+
+
+def head_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Head and hair (float32 0..1, the square's size) in an aligned face square."""
+    size = rgb.shape[0]
+    scale = WORK_SIDE / size
+    small = cv2.resize(rgb, (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_AREA)
+    p = points * scale
+    face_width = float(np.linalg.norm(p[16] - p[0]))
+    face_height = float(np.linalg.norm(p[8] - p[27]))
+    centre_x = float(p[27:31, 0].mean())
+
+    mask = np.full((WORK_SIDE, WORK_SIDE), cv2.GC_PR_BGD, np.uint8)
+    # Probably head: a cap over the brows about as wide as the face, where hair usually is.
+    # (Kept tight: GrabCut learns its first head colours from it, and background inside would
+    # teach it that the background is head.)
+    brow_y = float(p[17:27, 1].min())
+    cap = (round(centre_x), round(brow_y + 0.1 * face_height))
+    cv2.ellipse(mask, cap, (round(0.62 * face_width), round(0.75 * face_height)), 0, 180, 360, cv2.GC_PR_FGD, -1)
+    # Certainly background: the top corners, and the sides above the chin well away from the face.
+    corner = round(0.16 * WORK_SIDE)
+    for x0 in (0, WORK_SIDE - 1):
+        triangle = np.array([(x0, 0), (abs(x0 - corner), 0), (x0, corner)], np.int32)
+        cv2.fillConvexPoly(mask, triangle, cv2.GC_BGD)
+    chin_y = round(float(p[8, 1]))
+    columns = np.abs(np.arange(WORK_SIDE) - centre_x) > 0.85 * face_width
+    mask[:chin_y, columns] = cv2.GC_BGD
+    # Certainly head: the face inside its outline, without eyes and mouth (whites and teeth
+    # would teach GrabCut that a white wall is head).
+    face = np.zeros_like(mask)
+    cv2.fillPoly(face, [np.concatenate([p[0:17], p[17:27][::-1]]).astype(np.int32)], 1)
+    face = cv2.erode(face, np.ones((3, 3), np.uint8))
+    for part in (p[36:42], p[42:48], p[48:60]):
+        cv2.fillConvexPoly(face, cv2.convexHull(np.round(part).astype(np.int32)), 0)
+    mask[face > 0] = cv2.GC_FGD
+
+    background_model = np.zeros((1, 65), np.float64)
+    foreground_model = np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same mask
+    try:
+        cv2.grabCut(small, mask, None, background_model, foreground_model, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # degenerate seeds (one flat colour): the face alone
+        pass
+    found = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    found = _largest_filled(found)
+    alpha = cv2.resize(found.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.6 / scale)
+    return np.clip((alpha - 0.5) * 2.5 + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Hair (float32 0..1): the part of the head outside the face outline and above the chin
+    whose colour is nearer the hair's than the skin's, or that the hair cuts off from the face. ``lab``: the square in Lab (float32);
+    ``skin``: the soft skin region of ``procedural``. The hair colour is learnt from what of
+    the head is plainly not skin."""
+    cheeks = skin > 0.9
+    skin_colour = np.median(lab[cheeks], axis=0) if cheeks.any() else lab[int(points[30, 1]), int(points[30, 0])]
+    to_skin = _distance(lab, skin_colour)
+    face = np.zeros(head.shape, np.uint8)
+    cv2.fillPoly(face, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
+    face = cv2.dilate(face, np.ones((9, 9), np.uint8)).astype(np.float32)
+    plainly = (head > 0.5) & (face < 0.5) & (to_skin > 30.0)
+    plainly[max(int(points[8, 1]), 0) :] = False
+    if plainly.sum() < 0.002 * head.size:  # bald, or hair the colour of skin: no hair to draw
+        return np.zeros(head.shape, np.float32)
+    to_hair = _distance(lab, np.median(lab[plainly], axis=0))
+    chin = max(int(points[8, 1]), 0)
+    solid = ((head > 0.5) & (to_hair < to_skin) & (face < 0.5)).astype(np.uint8)
+    # Skin-coloured head only counts as skin where it joins the face (forehead, ears, neck);
+    # islands of it in the hair are lighter strands.
+    skin_side = ((head > 0.5) & (solid == 0)).astype(np.uint8)
+    count, labels = cv2.connectedComponents(skin_side, connectivity=4)
+    joined = np.unique(labels[(face > 0.5) & (skin_side > 0)])
+    solid[(skin_side > 0) & ~np.isin(labels, joined)] = 1
+    solid[chin:] = 0
+    solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    solid = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    if count > 1:  # stray patches (an ear's shadow, a collar) are not hair
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        solid = np.isin(labels, 1 + np.nonzero(areas >= 0.2 * areas.max())[0]).astype(np.uint8)
+    # Holes the hair closes around are lighter strands, not skin.
+    contours, _ = cv2.findContours(solid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(solid, contours, -1, 1, -1)
+    return cv2.GaussianBlur(solid.astype(np.float32), (0, 0), 1.2)
+
+
+def _distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Colour distance in Lab with lightness counting half: shading matters less than hue."""
+    offset = lab - colour
+    return np.sqrt((0.5 * offset[..., 0]) ** 2 + offset[..., 1] ** 2 + offset[..., 2] ** 2)
+
+
+def _largest_filled(mask: np.ndarray) -> np.ndarray:
+    """The biggest blob of a 0/1 mask, holes filled."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if count > 1:
+        mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, contours, -1, 1, -1)
+    return filled
