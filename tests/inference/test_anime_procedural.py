@@ -106,3 +106,105 @@ def test_the_person_is_still_recognisable(name, astronaut, face_photo):
     assert faces, "the styled face is no longer detected as a face"
     distance = descriptor_distance(face_descriptor(photo, detect_faces(photo)[0]), face_descriptor(styled, faces[0]))
     assert distance <= SAME_PERSON_DISTANCE
+
+
+def texture(gray: np.ndarray, where: np.ndarray) -> float:
+    """Fine detail over ``where``: how far each pixel is from the median of its 5x5
+    neighbourhood. Pores, strands and noise count; flat tones and their edges barely do."""
+    detail = np.abs(gray.astype(np.float32) - cv2.medianBlur(gray, 5).astype(np.float32))
+    return float(detail[where].mean())
+
+
+@pytest.fixture(scope="module")
+def astronaut_regions(astronaut):
+    """The aligned photo, its avatar, and the hair and cheek regions (aligned coordinates)."""
+    from inference.anime import hair
+    from inference.anime.procedural import _skin_mask
+
+    face = detect_faces(astronaut)[0]
+    aligned = align_face(astronaut, face)
+    points = aligned.to_aligned(face.landmarks)
+    photo = aligned.image
+    lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
+    skin = _skin_mask(photo.shape[:2], points)
+    hair_area = hair.hair_mask(lab, hair.head_mask(photo, points), skin, points) > 0.5
+    cheeks = np.zeros(photo.shape[:2], np.uint8)
+    for eye, jaw in ((points[36:42], points[3]), (points[42:48], points[13])):
+        centre = 0.35 * eye.mean(axis=0) + 0.65 * jaw
+        cv2.circle(cheeks, tuple(int(v) for v in centre), int(0.06 * (points[16, 0] - points[0, 0])), 1, -1)
+    avatar = stylize(astronaut, mode="avatar").image
+    return photo, avatar, points, hair_area, cheeks > 0
+
+
+def test_hair_is_found_around_the_face_and_not_on_it(astronaut_regions):
+    _, _, points, hair_area, _ = astronaut_regions
+    brow_y = int(points[17:27, 1].min())
+    left, right = int(points[0, 0]), int(points[16, 0])
+    crown = hair_area[: brow_y - 20, left:right]
+    face = np.zeros(hair_area.shape, np.uint8)
+    cv2.fillPoly(face, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
+
+    assert crown.mean() > 0.6  # her hair covers most of what is above her brows
+    assert hair_area[face > 0].mean() < 0.01
+    assert not hair_area[int(points[8, 1]) :].any()  # nothing under the chin
+
+
+def test_a_head_the_colour_of_skin_has_no_hair_to_draw(astronaut):
+    from inference.anime import hair
+    from inference.anime.procedural import _skin_mask
+
+    face = detect_faces(astronaut)[0]
+    points = align_face(astronaut, face).to_aligned(face.landmarks)
+    lab = np.empty((512, 512, 3), np.float32)
+    lab[:] = (170.0, 140.0, 145.0)  # one skin colour everywhere
+
+    mask = hair.hair_mask(lab, np.ones((512, 512), np.float32), _skin_mask((512, 512), points), points)
+
+    assert mask.max() == 0.0
+
+
+def test_hair_and_skin_are_drawn_not_photographed(astronaut_regions):
+    photo, avatar, _, hair_area, cheeks = astronaut_regions
+    photo_gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    avatar_gray = cv2.cvtColor(avatar, cv2.COLOR_RGB2GRAY)
+    inner_hair = cv2.erode(hair_area.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0  # not its outline
+
+    assert texture(avatar_gray, inner_hair) < 0.3 * texture(photo_gray, inner_hair)
+    assert texture(avatar_gray, cheeks) < 0.2 * texture(photo_gray, cheeks)
+
+
+def synthetic_eye(iris_rgb) -> tuple[np.ndarray, np.ndarray]:
+    """A skin-coloured square with one photographed-looking eye, and its six landmarks."""
+    image = np.full((120, 160, 3), (205, 160, 140), np.uint8)
+    cv2.ellipse(image, (80, 60), (36, 14), 0, 0, 360, (235, 232, 228), -1)
+    cv2.circle(image, (80, 60), 12, iris_rgb, -1)
+    cv2.circle(image, (80, 60), 5, (20, 15, 15), -1)
+    eye = np.array([(44, 60), (62, 47), (98, 47), (116, 60), (98, 73), (62, 73)], np.float32)
+    return image, eye
+
+
+@pytest.mark.parametrize(("iris", "family"), [((70, 110, 190), "blue"), ((120, 75, 40), "brown"),
+                                               ((70, 130, 80), "green"), ((45, 30, 25), "dark")])
+def test_the_drawn_iris_keeps_the_photographed_colour_family(iris, family):
+    from inference.anime import eyes
+
+    image, eye = synthetic_eye(iris)
+
+    assert eyes._iris_family(image, eye) == family
+
+
+def test_a_drawn_eye_is_taller_with_lash_line_and_catch_lights():
+    from inference.anime import eyes
+
+    image, eye = synthetic_eye((70, 110, 190))
+    drawn = image.copy()
+    eyes.draw_eye(drawn, image, eye, axis_x=0.0)
+
+    changed = np.abs(drawn.astype(int) - image.astype(int)).sum(axis=2) > 30
+    rows = np.nonzero(changed[:, 60:100].any(axis=1))[0]
+    assert rows[-1] - rows[0] > 1.2 * (73 - 47)  # opened taller than the photographed eye
+    lash = drawn[40:50, 60:110].reshape(-1, 3).sum(axis=1)
+    assert (lash < 150).mean() > 0.1  # a dark lash line along the upper lid
+    iris = drawn[55:75, 70:90].reshape(-1, 3)
+    assert ((iris == 255).all(axis=1)).any()  # a catch-light
+    assert (iris[:, 2].astype(int) > iris[:, 0].astype(int) + 20).mean() > 0.3  # still blue
