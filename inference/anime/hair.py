@@ -70,7 +70,11 @@ def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.nd
     ``skin``: the soft skin region of ``procedural``. The hair colour is learnt from what of
     the head is plainly not skin."""
     cheeks = skin > 0.9
-    skin_colour = np.median(lab[cheeks], axis=0) if cheeks.any() else lab[int(points[30, 1]), int(points[30, 0])]
+    if cheeks.any():
+        skin_colour = np.median(lab[cheeks], axis=0)
+    else:  # the face is mostly outside the square: take the nose tip's colour, or the nearest
+        y, x = (int(np.clip(v, 0, n - 1)) for v, n in zip(points[30, ::-1], lab.shape[:2]))
+        skin_colour = lab[y, x]
     to_skin = _distance(lab, skin_colour)
     face = np.zeros(head.shape, np.uint8)
     cv2.fillPoly(face, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)

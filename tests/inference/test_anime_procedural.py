@@ -208,3 +208,16 @@ def test_a_drawn_eye_is_taller_with_lash_line_and_catch_lights():
     iris = drawn[55:75, 70:90].reshape(-1, 3)
     assert ((iris == 255).all(axis=1)).any()  # a catch-light
     assert (iris[:, 2].astype(int) > iris[:, 0].astype(int) + 20).mean() > 0.3  # still blue
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (300, 0), (-250, 180), (0, -400), (2000, 2000)])
+def test_a_face_partly_or_wholly_outside_the_square_is_still_styled(astronaut, shift):
+    from inference.anime.procedural import stylize_face
+
+    face = detect_faces(astronaut)[0]
+    aligned = align_face(astronaut, face)
+    points = aligned.to_aligned(face.landmarks) + np.array(shift, np.float32)
+
+    styled = stylize_face(aligned.image, points)
+
+    assert styled.shape == aligned.image.shape and styled.dtype == np.uint8
