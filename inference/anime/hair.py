@@ -1,5 +1,5 @@
-"""Where the hair is, in an aligned face square: GrabCut seeded by the landmarks, then the face
-taken away.
+"""Hair in an aligned face square: where it is (GrabCut seeded by the landmarks, then the face
+taken away), and how it is drawn (flat tones, a glossy band, an outline, its shadow).
 
 GrabCut separates head from background with colour models it learns from seeds: the skin
 inside the face outline is certainly head, the square's top corners and its sides above the chin
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from inference.anime import toon
 
 WORK_SIDE = 128
 ITERATIONS = 2
@@ -103,6 +105,70 @@ def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.nd
     contours, _ = cv2.findContours(solid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(solid, contours, -1, 1, -1)
     return cv2.GaussianBlur(solid.astype(np.float32), (0, 0), 1.2)
+
+
+def draw(out: np.ndarray, lab: np.ndarray, hair: np.ndarray, head: np.ndarray, points: np.ndarray,
+         face_width: float) -> np.ndarray:
+    """Hair as drawn: its own colour in three flat tones (shadow, base, light) following the
+    photo's broad lightness, a glossy band of strands around the crown, and a dark outline."""
+    rows, columns = np.nonzero((hair > 0.5).any(axis=1))[0], np.nonzero((hair > 0.5).any(axis=0))[0]
+    if rows.size == 0:
+        return out
+    pad = 4
+    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, hair.shape[0])
+    left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, hair.shape[1])
+    box = np.s_[top:bottom, left:right]
+    mask = hair[box]
+    lab = lab[box]
+    base = np.median(lab[mask > 0.5], axis=0)
+    sigma = 0.02 * face_width
+    weight = np.clip(mask, 0.02, 1.0)
+    broad = cv2.GaussianBlur(lab[..., 0] * weight, (0, 0), sigma) / cv2.GaussianBlur(weight, (0, 0), sigma)
+    relative = np.clip(0.5 + (broad - base[0]) / 70.0, 0.0, 1.0)
+    stepped = toon.cel_steps(relative, 3, ramp=0.3, keep=0.15)
+    tones = np.empty(lab.shape, np.float32)
+    tones[..., 0] = np.clip(base[0] + (stepped - 0.5) * 70.0, 8.0, 245.0)
+    tones[..., 1:] = 128.0 + (base[1:] - 128.0) * 1.35
+
+    # The glossy band: an arc over the crown, broken into tapering strands of uneven width.
+    centre = points[27] + (points[27] - points[8]) * 0.1 - np.array([left, top], np.float32)
+    ys, xs = np.mgrid[0 : bottom - top, 0 : right - left].astype(np.float32)
+    scale = 0.75 * face_width
+    dx, dy = (xs - centre[0]) / scale, (ys - centre[1]) / scale
+    radius = np.sqrt(dx * dx + dy * dy)
+    angle = np.arctan2(dy, dx)
+    crown = max((centre[1] - (rows[0] - top)) / scale, 0.3)
+    ring = np.exp(-(((radius - 0.7 * crown) / (0.06 + 0.05 * np.sin(angle * 5.0) ** 2)) ** 2))
+    strands = np.clip(np.cos(angle * 31.0) + 0.5 * np.cos(angle * 13.0 + 1.0) + 0.2, 0.0, 1.0)
+    gloss = ring * strands * np.clip(-dy * 3.0 - 0.6, 0.0, 1.0) * mask
+    tones[..., 0] += gloss * np.clip(0.4 * (255.0 - base[0]), 20.0, 60.0)
+    drawn = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB).astype(np.float32)
+
+    # A little of the painted photo stays, so strand lines survive inside the hair.
+    alpha = (0.85 * mask)[..., None]
+    result = out[box].astype(np.float32) * (1.0 - alpha) + drawn * alpha
+    # Its outline: bold against the background, light where it meets the skin.
+    edge = cv2.morphologyEx((mask > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    line = np.clip(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * 1.5, 0.0, 1.0)
+    background = cv2.dilate((head[box] < 0.5).astype(np.uint8), np.ones((5, 5), np.uint8))
+    line *= 0.3 + 0.45 * background
+    out = out.copy()
+    out[box] = np.clip(result * (1.0 - line[..., None]), 0, 255).astype(np.uint8)
+    return out
+
+
+def cast_shadow(out: np.ndarray, hair: np.ndarray, skin: np.ndarray, face_width: float) -> np.ndarray:
+    """The shadow hair casts on the forehead: a band of darker skin just under the hairline."""
+    reach = max(3, int(0.05 * face_width))
+    kernel = np.zeros((2 * reach + 1, 3), np.uint8)
+    kernel[: reach + 1] = 1  # dilating with this pushes the hair downward only
+    band = cv2.dilate((hair > 0.5).astype(np.uint8), kernel).astype(np.float32) - (hair > 0.5)
+    band = cv2.GaussianBlur(band, (0, 0), 1.5) * skin
+    if not band.any():
+        return out
+    shade = (band * 0.16)[..., None]
+    shaded = out * (1.0 - shade) + out * np.array([0.78, 0.6, 0.6], np.float32) * shade
+    return np.clip(shaded, 0, 255).astype(np.uint8)
 
 
 def _distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:

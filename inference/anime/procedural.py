@@ -1,18 +1,18 @@
-"""The embedded anime style, no weights needed: anime proportions, smooth cel-shaded skin, a
-coherent palette, clean line art, and drawn eyes with catch-lights.
+"""The embedded anime style, no weights needed: anime proportions, a painted base, skin in
+flat tones, drawn hair and eyes, and clean lines.
 
-``stylize_face`` works on an aligned face square and its 68 landmarks; ``toon.scene`` is the
-whole-scene treatment for backgrounds and photos without a face.
+``stylize_face`` works on an aligned face square and its 68 landmarks, calling on ``hair``
+(finding and drawing the hair) and ``eyes``; ``toon.scene`` is the whole-scene treatment for
+backgrounds and photos without a face.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from inference.anime import eyes, toon
-from inference.anime import hair as hair_region
-from inference.anime.strokes import smooth_open, tapered
+from inference.anime import eyes, hair, toon
 from inference.anime.geometry import proportions_warp, warp_image, warp_points
+from inference.anime.strokes import smooth_open, tapered
 
 ENGINE = "procedural-v2"
 
@@ -29,7 +29,7 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     skin_area = _skin_mask(warped.shape[:2], points)
     # The face keeps more of its shading than the rest: it carries who the person is.
     out = toon.paint(warped, keep=0.2 + 0.35 * skin_area)
-    head = hair_region.head_mask(warped, points)
+    head = hair.head_mask(warped, points)
     # Skin work happens only in the box around the skin: a third of the square or so.
     rows, columns = np.nonzero(skin_area.any(axis=1))[0], np.nonzero(skin_area.any(axis=0))[0]
     if rows.size == 0:  # landmarks entirely outside the square: nothing to flatten
@@ -47,79 +47,16 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     lines = toon.line_art(smoothed, sigma=1.5, epsilon=-0.007, min_area=40)
     lines *= 1.0 - np.maximum(skin_weight, _feature_mask(out.shape[:2], points))
     out = toon.ink(out, lines)
-    hair = hair_region.hair_mask(cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32), head, skin_weight, points)
-    out = _hair_shadow(out, hair, skin_weight, face_width)
-    out = _draw_hair(out, smoothed, hair, head, points, face_width)
-    out = _outline(out, head, hair, points)
+    smoothed_lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32)
+    hair_area = hair.hair_mask(smoothed_lab, head, skin_weight, points)
+    out = hair.cast_shadow(out, hair_area, skin_weight, face_width)
+    out = hair.draw(out, smoothed_lab, hair_area, head, points, face_width)
+    out = _outline(out, head, hair_area, points)
     _draw_jaw(out, points, face_width)
     for eye in (points[36:42], points[42:48]):
         eyes.draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
     _draw_features(out, points, face_width)
     return out
-
-
-def _draw_hair(out: np.ndarray, smoothed: np.ndarray, hair: np.ndarray, head: np.ndarray,
-               points: np.ndarray, face_width: float) -> np.ndarray:
-    """Hair as drawn: its own colour in three flat tones (shadow, base, light) following the
-    photo's broad lightness, a glossy band of strands around the crown, and a dark outline."""
-    rows, columns = np.nonzero((hair > 0.5).any(axis=1))[0], np.nonzero((hair > 0.5).any(axis=0))[0]
-    if rows.size == 0:
-        return out
-    pad = 4
-    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, hair.shape[0])
-    left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, hair.shape[1])
-    box = np.s_[top:bottom, left:right]
-    mask = hair[box]
-    lab = cv2.cvtColor(smoothed[box], cv2.COLOR_RGB2Lab).astype(np.float32)
-    base = np.median(lab[mask > 0.5], axis=0)
-    sigma = 0.02 * face_width
-    weight = np.clip(mask, 0.02, 1.0)
-    broad = cv2.GaussianBlur(lab[..., 0] * weight, (0, 0), sigma) / cv2.GaussianBlur(weight, (0, 0), sigma)
-    relative = np.clip(0.5 + (broad - base[0]) / 70.0, 0.0, 1.0)
-    stepped = toon._cel_steps(relative, 3, ramp=0.3, keep=0.15)
-    tones = np.empty(lab.shape, np.float32)
-    tones[..., 0] = np.clip(base[0] + (stepped - 0.5) * 70.0, 8.0, 245.0)
-    tones[..., 1:] = 128.0 + (base[1:] - 128.0) * 1.35
-
-    # The glossy band: an arc over the crown, broken into tapering strands of uneven width.
-    centre = points[27] + (points[27] - points[8]) * 0.1 - np.array([left, top], np.float32)
-    ys, xs = np.mgrid[0 : bottom - top, 0 : right - left].astype(np.float32)
-    scale = 0.75 * face_width
-    dx, dy = (xs - centre[0]) / scale, (ys - centre[1]) / scale
-    radius = np.sqrt(dx * dx + dy * dy)
-    angle = np.arctan2(dy, dx)
-    crown = max((centre[1] - (rows[0] - top)) / scale, 0.3)
-    ring = np.exp(-(((radius - 0.7 * crown) / (0.06 + 0.05 * np.sin(angle * 5.0) ** 2)) ** 2))
-    strands = np.clip(np.cos(angle * 31.0) + 0.5 * np.cos(angle * 13.0 + 1.0) + 0.2, 0.0, 1.0)
-    gloss = ring * strands * np.clip(-dy * 3.0 - 0.6, 0.0, 1.0) * mask
-    tones[..., 0] += gloss * np.clip(0.4 * (255.0 - base[0]), 20.0, 60.0)
-    drawn = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB).astype(np.float32)
-
-    # A little of the painted photo stays, so strand lines survive inside the hair.
-    alpha = (0.85 * mask)[..., None]
-    result = out[box].astype(np.float32) * (1.0 - alpha) + drawn * alpha
-    # Its outline: bold against the background, light where it meets the skin.
-    edge = cv2.morphologyEx((mask > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
-    line = np.clip(cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 0.7) * 1.5, 0.0, 1.0)
-    background = cv2.dilate((head[box] < 0.5).astype(np.uint8), np.ones((5, 5), np.uint8))
-    line *= 0.3 + 0.45 * background
-    out = out.copy()
-    out[box] = np.clip(result * (1.0 - line[..., None]), 0, 255).astype(np.uint8)
-    return out
-
-
-def _hair_shadow(out: np.ndarray, hair: np.ndarray, skin: np.ndarray, face_width: float) -> np.ndarray:
-    """The shadow hair casts on the forehead: a band of darker skin just under the hairline."""
-    reach = max(3, int(0.05 * face_width))
-    kernel = np.zeros((2 * reach + 1, 3), np.uint8)
-    kernel[: reach + 1] = 1  # dilating with this pushes the hair downward only
-    band = cv2.dilate((hair > 0.5).astype(np.uint8), kernel).astype(np.float32) - (hair > 0.5)
-    band = cv2.GaussianBlur(band, (0, 0), 1.5) * skin
-    if not band.any():
-        return out
-    shade = (band * 0.16)[..., None]
-    shaded = out * (1.0 - shade) + out * np.array([0.78, 0.6, 0.6], np.float32) * shade
-    return np.clip(shaded, 0, 255).astype(np.uint8)
 
 
 def _outline(out: np.ndarray, head: np.ndarray, hair: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -167,7 +104,7 @@ def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
     inside = np.clip(weight, 0.02, 1.0)
     broad = cv2.GaussianBlur(lab[..., 0] * inside, (0, 0), sigma) / cv2.GaussianBlur(inside, (0, 0), sigma)
     relative = np.clip(0.5 + (broad - base[0]) / 60.0, 0.0, 1.0)  # 0.5 = the typical skin
-    stepped = toon._cel_steps(relative, 3, ramp=0.45, keep=0.4)
+    stepped = toon.cel_steps(relative, 3, ramp=0.45, keep=0.4)
     tones = np.empty(lab.shape, np.float32)
     tones[..., 0] = base[0] + (stepped - 0.5) * 60.0 * 0.8 + min(10.0, 0.06 * (255.0 - base[0]) + 3.0)
     warmth = np.clip(0.5 - stepped, 0.0, 0.5)  # shadows a little warmer and redder

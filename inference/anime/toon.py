@@ -1,4 +1,5 @@
-"""The whole-scene cartoon treatment: smoothed flat colours from a small palette, and line art.
+"""The whole-scene cartoon treatment: a painted look (flat areas, soft cel steps, vivid colour)
+and line art.
 
 These are the building blocks of the procedural style; the face style adds geometry, eyes and
 hair on top (``procedural.py``).
@@ -17,65 +18,6 @@ def smooth(rgb: np.ndarray, *, passes: int = 2, sigma_color: float = 28.0) -> np
     return out
 
 
-def flatten(rgb: np.ndarray, *, passes: int = 3, sigma_color: float = 30.0) -> np.ndarray:
-    """Stronger, cheaper flattening for colour regions: bilateral passes at half resolution."""
-    height, width = rgb.shape[:2]
-    small = cv2.resize(rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
-    small = smooth(small, passes=passes, sigma_color=sigma_color)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def palette(rgb: np.ndarray, *, colours: int, samples: int = 4096, seed: int = 7) -> np.ndarray:
-    """A small Lab palette (``colours`` x 3, float32) fitted by k-means to a subsample."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(np.float32)
-    rng = np.random.default_rng(seed)
-    sample = lab[rng.choice(len(lab), size=min(samples, len(lab)), replace=False)]
-    cv2.setRNGSeed(seed)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 12, 1.0)
-    _, _, centres = cv2.kmeans(sample, colours, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-    return centres
-
-
-def posterize(rgb: np.ndarray, centres: np.ndarray, *, vivid: float = 1.25, despeckle: int = 7) -> np.ndarray:
-    """Each pixel takes its nearest palette colour (chroma boosted by ``vivid``); specks removed."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
-    labels = _nearest_centre_table(centres)[
-        lab[..., 0] >> _TABLE_SHIFT, lab[..., 1] >> _TABLE_SHIFT, lab[..., 2] >> _TABLE_SHIFT
-    ]
-    labels = cv2.medianBlur(labels, despeckle)
-    boosted = centres.copy()
-    boosted[:, 1:] = 128.0 + (boosted[:, 1:] - 128.0) * vivid
-    flat_lab = np.clip(boosted, 0, 255).astype(np.uint8)[labels]
-    return cv2.cvtColor(flat_lab, cv2.COLOR_Lab2RGB)
-
-
-_TABLE_SHIFT = 3  # 32 levels per Lab channel: finer than any palette we fit
-
-
-def _nearest_centre_table(centres: np.ndarray) -> np.ndarray:
-    """Nearest palette index for every quantised Lab colour (32^3 entries), so that labelling a
-    photo is a table look-up instead of a distance per pixel and colour."""
-    step = 1 << _TABLE_SHIFT
-    axis = np.arange(0, 256, step, dtype=np.float32) + step / 2
-    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
-    distances = (centres**2).sum(axis=1) - 2.0 * grid @ centres.T
-    return distances.argmin(axis=1).astype(np.uint8).reshape(len(axis), len(axis), len(axis))
-
-
-def cel_shade(rgb: np.ndarray, *, levels: int = 4, vivid: float = 1.25) -> np.ndarray:
-    """Flat tones: lightness quantised to a few soft-edged steps, chroma smoothed and boosted."""
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(np.float32)
-    lightness = lab[..., 0] / 255.0
-    stepped = np.floor(lightness * levels)
-    fraction = lightness * levels - stepped
-    # A narrow ramp between steps instead of a hard jump: flat, but without jagged borders.
-    ramp = np.clip((fraction - 0.5) * 6.0 + 0.5, 0.0, 1.0)
-    lab[..., 0] = np.clip((stepped + ramp) / levels * 255.0 * 0.85 + 0.15 * lab[..., 0], 0, 255)
-    chroma = cv2.blur(lab[..., 1:], (5, 5))
-    lab[..., 1:] = 128.0 + (chroma - 128.0) * vivid
-    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)
-
-
 def paint(rgb: np.ndarray, *, levels: int = 5, vivid: float = 1.3, passes: int = 3,
           sigma_color: float = 36.0, lift: float = 0.12, keep: float | np.ndarray = 0.2) -> np.ndarray:
     """A painted look: texture flattened into smooth areas, lightness in a few cel steps joined
@@ -92,13 +34,13 @@ def paint(rgb: np.ndarray, *, levels: int = 5, vivid: float = 1.3, passes: int =
     lab = cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).astype(np.float32)
     lightness = lab[..., 0] / 255.0
     lightness = lightness + lift * (1.0 - lightness) * (1.0 - lightness)  # brighter, softer shadows
-    lab[..., 0] = _cel_steps(lightness, levels, keep=keep) * 255.0
+    lab[..., 0] = cel_steps(lightness, levels, keep=keep) * 255.0
     chroma = cv2.GaussianBlur(lab[..., 1:], (0, 0), 2.0)
     lab[..., 1:] = np.round((128.0 + (chroma - 128.0) * vivid) / 3.0) * 3.0
     return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)
 
 
-def _cel_steps(value: np.ndarray, levels: int, *, ramp: float = 0.22, keep: float | np.ndarray = 0.2) -> np.ndarray:
+def cel_steps(value: np.ndarray, levels: int, *, ramp: float = 0.22, keep: float | np.ndarray = 0.2) -> np.ndarray:
     """``value`` (0..1) pulled toward ``levels`` flat steps; neighbouring steps meet in a
     smoothstep ``ramp`` (a fraction of a step) wide; ``keep`` of the original shading stays."""
     scaled = value * levels
