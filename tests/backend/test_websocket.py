@@ -107,12 +107,26 @@ def server(django_db_setup, tmp_path_factory, request):
 
 
 @pytest.fixture
-def alice(server, transactional_db):
+def settled(server, transactional_db):
+    """After the test, wait (up to 60 s) until no job is queued or running: the database is
+    emptied next, and a worker still writing a job would deadlock with that TRUNCATE."""
+    yield
+    from backend.jobs.models import Job, JobState
+
+    deadline = time.monotonic() + 60
+    while Job.objects.filter(state__in=[JobState.QUEUED, JobState.RUNNING]).exists():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def alice(server, settled):
     return server.client(f"alice-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
-def bob(server, transactional_db):
+def bob(server, settled):
     return server.client(f"bob-{uuid.uuid4().hex[:12]}")
 
 
