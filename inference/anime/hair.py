@@ -45,9 +45,7 @@ def head_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
     mask[:chin_y, columns] = cv2.GC_BGD
     # Certainly head: the face inside its outline, without eyes and mouth (whites and teeth
     # would teach GrabCut that a white wall is head).
-    face = np.zeros_like(mask)
-    cv2.fillPoly(face, [np.concatenate([p[0:17], p[17:27][::-1]]).astype(np.int32)], 1)
-    face = cv2.erode(face, np.ones((3, 3), np.uint8))
+    face = cv2.erode(_face_area(mask.shape, p), np.ones((3, 3), np.uint8))
     for part in (p[36:42], p[42:48], p[48:60]):
         cv2.fillConvexPoly(face, cv2.convexHull(np.round(part).astype(np.int32)), 0)
     mask[face > 0] = cv2.GC_FGD
@@ -68,9 +66,9 @@ def head_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Hair (float32 0..1): the part of the head outside the face outline and above the chin
-    whose colour is nearer the hair's than the skin's, or that the hair cuts off from the face. ``lab``: the square in Lab (float32);
-    ``skin``: the soft skin region of ``procedural``. The hair colour is learnt from what of
-    the head is plainly not skin."""
+    whose colour is nearer the hair's than the skin's, or that the hair cuts off from the face.
+    ``lab``: the square in Lab (float32); ``skin``: the soft skin region of ``procedural``. The
+    hair colour is learnt from what of the head is plainly not skin."""
     cheeks = skin > 0.9
     if cheeks.any():
         skin_colour = np.median(lab[cheeks], axis=0)
@@ -78,20 +76,18 @@ def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.nd
         y, x = (int(np.clip(v, 0, n - 1)) for v, n in zip(points[30, ::-1], lab.shape[:2]))
         skin_colour = lab[y, x]
     to_skin = _distance(lab, skin_colour)
-    face = np.zeros(head.shape, np.uint8)
-    cv2.fillPoly(face, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
-    face = cv2.dilate(face, np.ones((9, 9), np.uint8)).astype(np.float32)
+    face = cv2.dilate(_face_area(head.shape, points), np.ones((9, 9), np.uint8)).astype(np.float32)
+    chin = max(int(points[8, 1]), 0)
     plainly = (head > 0.5) & (face < 0.5) & (to_skin > 30.0)
-    plainly[max(int(points[8, 1]), 0) :] = False
+    plainly[chin:] = False
     if plainly.sum() < 0.002 * head.size:  # bald, or hair the colour of skin: no hair to draw
         return np.zeros(head.shape, np.float32)
     to_hair = _distance(lab, np.median(lab[plainly], axis=0))
-    chin = max(int(points[8, 1]), 0)
     solid = ((head > 0.5) & (to_hair < to_skin) & (face < 0.5)).astype(np.uint8)
     # Skin-coloured head only counts as skin where it joins the face (forehead, ears, neck);
     # islands of it in the hair are lighter strands.
     skin_side = ((head > 0.5) & (solid == 0)).astype(np.uint8)
-    count, labels = cv2.connectedComponents(skin_side, connectivity=4)
+    _, labels = cv2.connectedComponents(skin_side, connectivity=4)
     joined = np.unique(labels[(face > 0.5) & (skin_side > 0)])
     solid[(skin_side > 0) & ~np.isin(labels, joined)] = 1
     solid[chin:] = 0
@@ -169,6 +165,13 @@ def cast_shadow(out: np.ndarray, hair: np.ndarray, skin: np.ndarray, face_width:
     shade = (band * 0.16)[..., None]
     shaded = out * (1.0 - shade) + out * np.array([0.78, 0.6, 0.6], np.float32) * shade
     return np.clip(shaded, 0, 255).astype(np.uint8)
+
+
+def _face_area(shape, points: np.ndarray) -> np.ndarray:
+    """1 inside the face outline (jaw and brows), 0 elsewhere (uint8)."""
+    area = np.zeros(shape, np.uint8)
+    cv2.fillPoly(area, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
+    return area
 
 
 def _distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:

@@ -63,9 +63,8 @@ class GeneratorRunner:
     def run(self, rgb: np.ndarray, *, progress: Progress = silent) -> np.ndarray:
         if rgb.shape[0] * rgb.shape[1] > UNTILED_MAX_PIXELS:
             # Tiles replay whole-image statistics, which only the eager modules can do.
-            module = self._bf16 if self.backend == "torch-bf16" else self.generator
             with self._eager_lock:
-                return tiling.run_tiled(module, rgb, progress=progress)
+                return tiling.run_tiled(self._eager, rgb, progress=progress)
         out = self.run_whole(rgb)
         progress("generator", 1.0)
         return out
@@ -76,9 +75,13 @@ class GeneratorRunner:
             x = to_tensor(rgb).numpy()
             (y,) = self._session.run(None, {"image": x})
             return to_rgb(torch.from_numpy(y))
-        module = self._bf16 if self.backend == "torch-bf16" else self.generator
         with self._eager_lock, torch.inference_mode():
-            return to_rgb(module(to_tensor(rgb)))
+            return to_rgb(self._eager(to_tensor(rgb)))
+
+    @property
+    def _eager(self) -> Generator:
+        """The torch module that runs: the bf16 copy on that backend, else the fp32 original."""
+        return self._bf16 if self.backend == "torch-bf16" else self.generator
 
     def _prepare(self, backend: str) -> None:
         """Build what ``backend`` needs, and drop what the others built."""
