@@ -46,8 +46,11 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"
+        # Every test logs in from 127.0.0.1, and with Redis the server shares the per-IP login
+        # throttle's count with the test process's own logins.
         env = {**os.environ, "DATABASE_URL": database_url(), "DEV_LOGIN": "1",
-               "MX_TEST_MODES": "1", "MEDIA_ROOT": str(tmp / "media"), **(extra_env or {})}
+               "MX_TEST_MODES": "1", "MEDIA_ROOT": str(tmp / "media"),
+               "THROTTLE_AUTH": "10000/min", **(extra_env or {})}
         if STACK == "services":
             cmd = [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host",
                    "127.0.0.1", "--port", str(self.port), "--lifespan", "off"]
