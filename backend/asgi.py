@@ -3,6 +3,7 @@
 A websocket authenticates with ``Authorization: Token <t>`` on the handshake (wx.connectSocket
 sends headers) or, from a browser, the subprotocols ``token, <t>``; never the query string, which
 ends up in access logs."""
+import logging
 import os
 
 import django
@@ -10,11 +11,15 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 django.setup(set_prefix=False)
 
-from backend.http import PooledASGIHandler  # noqa: E402
+from backend.http import PooledASGIHandler, redact_signed_query  # noqa: E402
 
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+# uvicorn logs each path with its query: HTTP on the access logger, websockets on the error one.
+for _logger in ("uvicorn.access", "uvicorn.error"):
+    logging.getLogger(_logger).addFilter(redact_signed_query)
 
 django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
                                 max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)

@@ -7,18 +7,25 @@ the middleware chain and the view synchronously in a single hop, on one of a fix
 single-thread executors lent to each request (last used first, so warm threads and their pooled
 connections are reused). The request body is read before a thread is lent, so a slow upload
 never holds one, and a body over ``max_body`` is refused at once with 413. Websockets are
-untouched: Channels serves them."""
+untouched: Channels serves them. ``redact_signed_query`` keeps signed query strings out of the
+server's logs."""
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote_plus
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 
 from backend.errors import error_body
+
+# Query parameters that sign a request (WeChat's push): whoever reads a log must not be able
+# to replay one.
+SIGNED_PARAMS = frozenset({"signature", "msg_signature", "timestamp", "nonce", "echostr"})
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -82,3 +89,18 @@ class PooledASGIHandler(ASGIHandler):
 
     async def get_response_async(self, request):
         return await sync_to_async(self.get_response)(request)
+
+
+def redact_signed_query(record: logging.LogRecord) -> bool:
+    """A log filter for uvicorn's loggers, whose access lines carry the path with its query."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redacted(arg) if isinstance(arg, str) and "?" in arg else arg
+                            for arg in record.args)
+    return True
+
+
+def _redacted(path: str) -> str:
+    base, _, query = path.partition("?")
+    fields = [name + "=redacted" if unquote_plus(name) in SIGNED_PARAMS else field
+              for field in query.split("&") for name in [field.partition("=")[0]]]
+    return base + "?" + "&".join(fields)

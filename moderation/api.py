@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 from backend.errors import BadRequest, Forbidden, NotFound
 from moderation import selectors, services
 from moderation.models import CaseState, SubjectType
-from moderation.wechat import parse_push, push_signature_valid
+from moderation.wechat import parse_push, push_first_use, push_signature_valid
 
 
 def _preview_url(request, key: str) -> str:
@@ -105,25 +104,25 @@ class WeChatPushApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    def _check_signature(self, request) -> None:
+    def _accept_once(self, request) -> None:
+        """A valid, fresh signature whose (timestamp, nonce) no GET or POST has used yet."""
         query = request.query_params
+        # A push has to be bounded in age: its replay record cannot be kept forever.
+        max_age, skew = settings.WECHAT_PUSH_MAX_AGE or 86400, settings.WECHAT_PUSH_CLOCK_SKEW
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         if not push_signature_valid(
-                token=getattr(settings, "WECHAT_PUSH_TOKEN", ""), signature=query.get("signature", ""),
-                timestamp=query.get("timestamp", ""), nonce=query.get("nonce", ""),
-                max_age=getattr(settings, "WECHAT_PUSH_MAX_AGE", 300)):
+                token=settings.WECHAT_PUSH_TOKEN, signature=query.get("signature", ""),
+                timestamp=timestamp, nonce=nonce, max_age=max_age, skew=skew):
             raise Forbidden("The push signature is invalid.", code="bad_signature")
+        if not push_first_use(timestamp=timestamp, nonce=nonce, max_age=max_age, skew=skew):
+            raise Forbidden("This push was already received.", code="replayed_push")
 
     def get(self, request):
-        self._check_signature(request)
+        self._accept_once(request)
         return HttpResponse(request.query_params.get("echostr", ""), content_type="text/plain")
 
     def post(self, request):
-        self._check_signature(request)
-        # The plaintext signature covers no body: a (timestamp, nonce) pair is accepted once.
-        query = request.query_params
-        max_age = getattr(settings, "WECHAT_PUSH_MAX_AGE", 300) or 86400
-        if not cache.add(f"wxpush:{query.get('timestamp')}:{query.get('nonce')}", 1, max_age):
-            raise Forbidden("This push was already received.", code="replayed_push")
+        self._accept_once(request)
         try:
             event = parse_push(request.body, request.content_type or "")
         except Exception as exc:  # malformed JSON or XML from whoever holds the token

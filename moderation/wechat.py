@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import time
 import xml.etree.ElementTree as ET
 
@@ -139,8 +140,9 @@ class ContentSecurity:
 # -- message push ------------------------------------------------------------------------------
 
 def push_signature_valid(*, token: str, signature: str, timestamp: str, nonce: str,
-                         max_age: int = 0) -> bool:
-    """WeChat signs pushes with sha1(sorted(token, timestamp, nonce)); optionally bound the age."""
+                         max_age: int = 0, skew: int = 0) -> bool:
+    """WeChat signs pushes with sha1(sorted(token, timestamp, nonce)). With `max_age`, the
+    timestamp must also be at most that old and at most `skew` seconds ahead of our clock."""
     if not (token and signature and timestamp and nonce):
         return False
     expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
@@ -148,10 +150,21 @@ def push_signature_valid(*, token: str, signature: str, timestamp: str, nonce: s
         return False
     if max_age:
         try:
-            return abs(time.time() - int(timestamp)) <= max_age
+            return -skew <= time.time() - int(timestamp) <= max_age
         except ValueError:
             return False
     return True
+
+
+def push_first_use(*, timestamp: str, nonce: str, max_age: int, skew: int) -> bool:
+    """Records a signed (timestamp, nonce) pair; False if it was seen before.
+
+    The plaintext signature covers neither the body nor the method, so one record serves the
+    GET verification and the POSTs alike: a triple a verification used cannot carry a push.
+    The record lives until the timestamp itself is refused as too old, however far ahead (within
+    `skew`) it was stamped."""
+    ttl = max_age + skew - (time.time() - int(timestamp))
+    return cache.add(f"moderation:wechat-push:{timestamp}:{nonce}", 1, max(1, math.ceil(ttl)))
 
 
 def parse_push(body: bytes, content_type: str = "") -> dict:

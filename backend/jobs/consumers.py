@@ -1,10 +1,12 @@
 """Websocket consumers that stream job progress: one job, or all of a user's jobs.
 
 The socket is accepted, then closed with 4401 (no valid token) or 4404 (no such job of yours):
-a close before the handshake completes would reach the client as a bare HTTP 403.
+a close before the handshake completes would reach the client as a bare HTTP 403. Clients have
+nothing to send; a frame that is not a small JSON text closes the socket with a code.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
@@ -17,6 +19,10 @@ from backend.jobs.services import UNDER_REVIEW, result_payloads
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_BINARY = 1003  # "unsupported data"
+CLOSE_NOT_JSON = 1007  # "invalid frame payload data"
+CLOSE_TOO_BIG = 1009
+MAX_CLIENT_FRAME = 4096  # characters; nothing a client sends is read, a ping fits many times
 # On connect, /ws/jobs/ also repeats jobs that finished this recently (a reconnect missed them).
 RECENT = timedelta(minutes=10)
 SNAPSHOT_LIMIT = 50
@@ -47,6 +53,17 @@ class JobStream(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.joined.append(group)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None:
+            await self.close(code=CLOSE_BINARY)
+        elif len(text_data) > MAX_CLIENT_FRAME:
+            await self.close(code=CLOSE_TOO_BIG)
+        else:
+            try:
+                json.loads(text_data)
+            except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
+                await self.close(code=CLOSE_NOT_JSON)
 
     async def disconnect(self, code) -> None:
         for group in getattr(self, "joined", []):

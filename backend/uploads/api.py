@@ -1,6 +1,9 @@
 """POST /upload."""
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
+
+from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -10,7 +13,7 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from backend.errors import BadRequest, PayloadTooLarge
+from backend.errors import BadRequest, PayloadTooLarge, Throttled
 from backend.parsers import SafeJSONParser
 from backend.uploads.services import upload_create
 from django.conf import settings
@@ -49,10 +52,27 @@ class UploadApi(APIView):
             if image.size > settings.UPLOAD_MAX_BYTES:
                 raise PayloadTooLarge(
                     f"The file is larger than {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
-            data = image.read()
+            data, admission = image.read(), nullcontext()
         else:
             if not isinstance(url, str) or len(url) > 2048:
                 raise BadRequest("'url' must be an http(s) address.", code="invalid_url")
-            data = None
-        upload = upload_create(user=request.user, data=data, url=url)
+            data, admission = None, _one_url_upload_at_a_time(request.user)
+        with admission:
+            upload = upload_create(user=request.user, data=data, url=url)
         return Response(UploadOutput(upload).data, status=201)
+
+
+@contextmanager
+def _one_url_upload_at_a_time(user):
+    """A user's URL uploads go one by one, in every web process (the cache is Redis there): a few
+    slow links from one user then hold one of the process's fetch slots, never all of them."""
+    key = f"uploads:url-fetch:{user.pk}"
+    # The entry normally goes when the upload ends; its expiry only frees a slot that a killed
+    # process left behind, so it outlasts the longest fetch plus the moderation after it.
+    if not cache.add(key, 1, timeout=settings.UPLOAD_URL_TIMEOUT + 60):
+        raise Throttled("Your previous link is still being fetched; wait for it to finish, "
+                        "then try again.", code="url_fetch_in_progress")
+    try:
+        yield
+    finally:
+        cache.delete(key)

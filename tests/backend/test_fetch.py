@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -86,6 +87,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"HTTP/1.0 200 OK\r\n")
         self.drip(b"X-Slow: " + b"y" * 60)
 
+    def route_gate(self, query):
+        # Holds the fetch open until the test lets it go, as a slow site would.
+        self.server.gate_entered.set()
+        self.server.gate.wait(30)
+        self.send_body(IMAGE)
+
     def drip(self, data: bytes):
         for byte in data:  # ends by itself after 3 s whatever the client does
             self.wfile.write(bytes([byte]))
@@ -97,6 +104,7 @@ def serve(tls: ssl.SSLContext | None = None):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.requests = []
+    server.gate, server.gate_entered = threading.Event(), threading.Event()
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -378,3 +386,36 @@ def test_https_is_pinned_with_sni_and_checked_against_the_hostname(
     assert fetch(f"https://images.example:{port}/image.png", allowed_networks=LOCAL) == IMAGE
     assert tls_server.server_names == ["images.example"]
     assert lookups == ["images.example"] and guard == ["127.0.0.1"]
+
+
+# --- sharing the fetch slots -----------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)  # the held upload runs on another thread
+def test_a_user_fetches_one_link_at_a_time_and_others_still_can(login, settings, origin, server):
+    settings.UPLOAD_URL_ALLOW_NETWORKS = LOCAL
+    alice, alice_again, bob = login("o-alice"), login("o-alice"), login("o-bob")
+    server.gate.clear()
+    server.gate_entered.clear()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(alice.post, "/upload", {"url": f"{origin}/gate"})
+        try:
+            assert server.gate_entered.wait(30), "the held fetch never reached the server"
+            second = alice_again.post("/upload", {"url": f"{origin}/image.png"})
+            other = bob.post("/upload", {"url": f"{origin}/image.png"})
+        finally:
+            server.gate.set()
+        first = held.result(timeout=30)
+    assert second.status_code == 429, second.content
+    assert second.json()["error"]["code"] == "url_fetch_in_progress"
+    assert other.status_code == 201, other.content
+    assert first.status_code == 201, first.content
+    assert alice_again.post("/upload", {"url": f"{origin}/image.png"}).status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_failed_fetch_frees_the_users_turn(login, settings, origin):
+    settings.UPLOAD_URL_ALLOW_NETWORKS = LOCAL
+    alice = login()
+    failed = alice.post("/upload", {"url": f"{origin}/missing.png"})
+    assert failed.json()["error"]["code"] == "url_fetch_failed"
+    assert alice.post("/upload", {"url": f"{origin}/image.png"}).status_code == 201

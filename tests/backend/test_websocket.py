@@ -46,8 +46,11 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log = tmp / "server.log"
+        # Every test logs in from 127.0.0.1, and with Redis the server shares the per-IP login
+        # throttle's count with the test process's own logins.
         env = {**os.environ, "DATABASE_URL": database_url(), "DEV_LOGIN": "1",
-               "MX_TEST_MODES": "1", "MEDIA_ROOT": str(tmp / "media"), **(extra_env or {})}
+               "MX_TEST_MODES": "1", "MEDIA_ROOT": str(tmp / "media"),
+               "THROTTLE_AUTH": "10000/min", **(extra_env or {})}
         if STACK == "services":
             cmd = [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host",
                    "127.0.0.1", "--port", str(self.port), "--lifespan", "off"]
@@ -243,3 +246,47 @@ def test_the_user_stream_carries_all_of_the_users_jobs_and_only_theirs(
     for job_id in started:
         progress = [e["progress"] for e in seen if e["job_id"] == job_id]
         assert progress == sorted(progress) and progress[-1] == 100
+
+
+def log_since(server: LiveServer, offset: int) -> str:
+    time.sleep(0.2)  # let the server flush what the last exchange made it write
+    return server.log.read_bytes()[offset:].decode(errors="replace")
+
+
+@pytest.mark.parametrize("path", [
+    "/ws/xyz", "/ws/jobs/abc/", "/ws/jobs/{job_id}", "/ws/jobs", "/ws/jobs/{job_id}/extra/",
+])
+def test_unknown_paths_and_malformed_ids_are_refused_at_the_handshake(server, alice, path):
+    offset = server.log.stat().st_size
+    url = server.ws_url + path.format(job_id=uuid.uuid4())
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        asyncio.run(listen(url, **auth(alice)))
+    assert refused.value.response.status_code == 403
+    log = log_since(server, offset)
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+@pytest.mark.parametrize("frame, code", [
+    pytest.param("this is not json", 1007, id="not-json"),
+    pytest.param(b"\x00\x01binary", 1003, id="binary"),
+    pytest.param("[" * 5000 + "]" * 5000, 1009, id="nested-5000-deep"),
+    # Small enough to read, too deep to parse.
+    pytest.param("[" * 2000 + "]" * 2000, 1007, id="nested-2000-deep"),
+    pytest.param(json.dumps({"padding": "x" * 5000}), 1009, id="oversize"),
+])
+def test_a_bad_client_frame_closes_the_socket_with_a_code(server, alice, frame, code):
+    offset = server.log.stat().st_size
+
+    async def send_then_listen():
+        async with websockets.connect(f"{server.ws_url}/ws/jobs/", **auth(alice)) as ws:
+            await ws.send('{"type": "ping"}')  # well-formed: ignored, the socket stays open
+            await ws.send(frame)
+            with pytest.raises(websockets.ConnectionClosed):
+                async with asyncio.timeout(10):
+                    while True:
+                        await ws.recv()
+        return ws.close_code
+
+    assert asyncio.run(send_then_listen()) == code
+    log = log_since(server, offset)
+    assert "Traceback" not in log and "ERROR" not in log, log

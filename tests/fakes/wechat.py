@@ -178,9 +178,10 @@ class FakeWeChat:
             time.sleep(0.02)
         return self.pushes
 
-    def signed_query(self, **extra: str) -> dict:
-        """Query parameters WeChat adds to a push (or to the GET that verifies the push URL)."""
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    def signed_query(self, *, at: float | None = None, **extra: str) -> dict:
+        """Query parameters WeChat adds to a push (or to the GET that verifies the push URL),
+        stamped now or `at` (a time.time() value)."""
+        timestamp, nonce = str(int(time.time() if at is None else at)), secrets.token_hex(5)
         query = {"signature": push_signature(self.push_token, timestamp, nonce),
                  "timestamp": timestamp, "nonce": nonce}
         query.update(extra)

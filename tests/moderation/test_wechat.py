@@ -1,8 +1,10 @@
 """WeChat content security against the local fake: verdicts, the late signed push (JSON and
 XML), access_token caching and refresh, and WeChat being down (fail closed or open)."""
 import json
+import time
 import urllib.parse
 
+import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -13,6 +15,7 @@ from backend.accounts.models import WechatAccount
 from moderation.models import ModerationCase
 from moderation.services import moderate_image, moderate_text
 from moderation.wechat import ContentSecurity, push_signature_valid
+from tests.backend.test_websocket import LiveServer
 from tests.fakes.wechat import push_signature
 
 pytestmark = pytest.mark.django_db
@@ -225,6 +228,68 @@ def test_a_replayed_or_odd_push_is_refused(wechat):
     assert xml_text.status_code == 400 and xml_text.json()["error"]["code"] == "malformed_push"
     odd_signature = client.get("/moderation/wechat/push?signature=%C3%A9&timestamp=1&nonce=n")
     assert odd_signature.status_code == 403
+
+
+
+def test_a_verifications_signature_cannot_carry_a_forged_verdict(wechat, user, photo, decided):
+    verdict = moderate_image(image=photo, user=user, subject_type="upload", subject_id="up-2",
+                             preview_key="u/1/uploads/up-2.jpg")
+    case = ModerationCase.objects.get(id=verdict.case_id)
+    client = Client()
+    query = wechat.signed_query(echostr="verify-me")
+    assert client.get("/moderation/wechat/push", query).content == b"verify-me"
+    forged = json.dumps({"Event": "wxa_media_check", "trace_id": case.awaiting_trace_id,
+                         "errcode": 0, "result": {"suggest": "pass", "label": 100}})
+    response = client.post(f"/moderation/wechat/push?{urllib.parse.urlencode(query)}",
+                           data=forged, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "replayed_push"
+    case.refresh_from_db()
+    assert case.state == "pending" and decided == []
+    again = client.get("/moderation/wechat/push", query)
+    assert again.status_code == 403 and again.json()["error"]["code"] == "replayed_push"
+
+
+@pytest.mark.parametrize("ahead, status", [(30, 200), (120, 403), (10**6, 403)])
+def test_a_push_stamped_ahead_of_our_clock_is_accepted_only_within_the_skew(
+        wechat, settings, ahead, status):
+    settings.WECHAT_PUSH_CLOCK_SKEW = 60
+    query = urllib.parse.urlencode(wechat.signed_query(at=time.time() + ahead))
+    response = Client().post(f"/moderation/wechat/push?{query}", content_type="application/json",
+                             data=json.dumps({"Event": "subscribe_msg_popup_event"}))
+    assert response.status_code == status
+
+
+def test_a_push_is_remembered_until_its_timestamp_is_too_old(wechat, settings):
+    settings.WECHAT_PUSH_MAX_AGE, settings.WECHAT_PUSH_CLOCK_SKEW = 1, 1
+    # Just after a second starts, stamped with the next one: ~0.95 s ahead, within the skew.
+    time.sleep(1.05 - time.time() % 1)
+    query = urllib.parse.urlencode(wechat.signed_query(at=time.time() + 1))
+    event = json.dumps({"Event": "subscribe_msg_popup_event"})
+    client = Client()
+    first = client.post(f"/moderation/wechat/push?{query}", data=event,
+                        content_type="application/json")
+    assert first.status_code == 200
+    # Past max_age after its arrival, the timestamp itself is still young enough to pass.
+    time.sleep(1.3)
+    again = client.post(f"/moderation/wechat/push?{query}", data=event,
+                        content_type="application/json")
+    assert again.status_code == 403 and again.json()["error"]["code"] == "replayed_push"
+
+
+
+@pytest.mark.django_db(transaction=True)  # the server's own processes use the database too
+def test_signed_query_strings_stay_out_of_the_server_log(wechat, tmp_path):
+    server = LiveServer(tmp_path, {"WECHAT_PUSH_TOKEN": wechat.push_token})
+    try:
+        query = wechat.signed_query(echostr="echo-4f2a9c", msg_signature="m" * 40)
+        response = httpx.get(f"{server.url}/moderation/wechat/push", params=query)
+        assert (response.status_code, response.text) == (200, "echo-4f2a9c")
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert "GET /moderation/wechat/push?" in log  # the request is logged, its signature is not
+    for name in ("signature", "timestamp", "nonce", "echostr", "msg_signature"):
+        assert query[name] not in log
 
 
 @pytest.mark.parametrize("fail_open, state", [(False, "pending"), (True, "approved")])
