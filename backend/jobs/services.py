@@ -21,6 +21,7 @@ from backend.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailabl
 from backend.jobs import events
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, REGISTRY, pipeline_for
+from backend.jobs.selectors import job_as_seen
 from backend.storage import StorageError, get_storage
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import retention_deadline
@@ -383,8 +384,8 @@ def job_reject(*, job: Job) -> None:
 
 
 def result_payloads(job: Job) -> list[dict]:
-    """The results a client may see: only a succeeded job's."""
-    if job.state != JobState.SUCCEEDED:
+    """The results a client may see: only a succeeded job's, until its deadline."""
+    if job_as_seen(job).state != JobState.SUCCEEDED:
         return []
     return [result_payload(r) for r in job.results.filter(moderation_state=ModerationState.CLEAR)]
 
