@@ -18,6 +18,7 @@ from PIL import Image
 
 from backend.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailable,
                             flatten_validation)
+from backend.inputs import reject_unknown_fields
 from backend.jobs import events
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, REGISTRY, pipeline_for
@@ -45,6 +46,7 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     if upload is None:
         raise NotFound("No such upload; upload the photo first.", code="upload_not_found")
 
+    reject_unknown_fields(params or {}, pipeline.params().fields, where="params")
     checked = pipeline.params(data=params or {})
     if not checked.is_valid():
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
