@@ -2,6 +2,8 @@
 refused before they are held in memory, and a slow uploader never holds a worker thread."""
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 
 import httpx
@@ -50,3 +52,27 @@ def test_a_slow_upload_does_not_hold_the_only_thread(one_thread_server):
             assert httpx.get(f"{one_thread_server.url}/healthz", timeout=10).status_code == 200
         unauthorised = httpx.get(f"{one_thread_server.url}/jobs", timeout=10)
         assert unauthorised.status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_request_limit_and_the_photo_limit_name_the_same_size(login, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from backend.http import PooledASGIHandler
+
+    handler = PooledASGIHandler(threads=1, max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"\0" * (handler.max_body + 1)}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(handler({"type": "http", "method": "POST", "path": "/upload"}, receive, send))
+    request_refused = json.loads(sent[-1]["body"])["error"]
+    photo = SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"\0" * settings.UPLOAD_MAX_BYTES)
+    photo_refused = login().client.post("/upload", {"image": photo}, format="multipart")
+    assert (sent[0]["status"], photo_refused.status_code) == (413, 413)
+    assert "than 10 MB" in request_refused["message"]
+    assert "than 10 MB" in photo_refused.json()["error"]["message"]
