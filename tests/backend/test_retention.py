@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from backend.jobs.events import job_event
 from backend.jobs.housekeeping import purge_expired
 from backend.jobs.models import Job, Result
 from backend.storage import get_storage
@@ -89,6 +90,9 @@ def test_past_its_deadline_a_job_is_expired_for_the_user_before_any_purge(login,
     assert (download.status_code, download.json()["error"]["code"]) == (410, "expired")
     rating = api.post(f"/results/{result.pk}/rating", {"score": 5})
     assert (rating.status_code, rating.json()["error"]["code"]) == (410, "expired")
+    # The websocket's events say the same (its first message is the job's current state).
+    event = job_event(Job.objects.get(pk=job.pk), results=[{"id": str(result.pk)}])
+    assert (event["state"], event["stage"], "results" in event) == ("expired", "expired", False)
     # The row itself is the purge's to change; the files follow at the purge.
     assert Job.objects.get(pk=job.pk).text == "开心" and get_storage().exists(result.storage_key)
 
