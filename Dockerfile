@@ -20,6 +20,9 @@ COPY inference inference
 COPY moderation moderation
 COPY templates templates
 COPY manage.py .
+# The admin's and Swagger UI's static files, served by WhiteNoise from var/static. A throwaway
+# key: without SECRET_KEY the settings would write a real one into the image.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home --uid 1000 mengxiang && mkdir -p var models && chown -R mengxiang var models
 USER mengxiang
 

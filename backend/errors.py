@@ -9,7 +9,9 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions as drf
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from inference.errors import InferenceError
@@ -78,6 +80,11 @@ class Throttled(ServiceError):
     code = "throttled"
     default_message = "Too many requests; wait a moment and try again."
 
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
 
 class Unavailable(ServiceError):
     status = 503
@@ -87,6 +94,39 @@ class Unavailable(ServiceError):
 
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
+
+
+class ErrorDetail(serializers.Serializer):
+    code = serializers.CharField(help_text="stable and machine-readable, e.g. `expired`")
+    message = serializers.CharField(help_text="for the user: what happened and what to do")
+
+
+class ErrorResponse(serializers.Serializer):
+    """``error_body``'s shape, for the schema."""
+
+    error = ErrorDetail()
+
+
+_STATUS_MEANINGS = {
+    400: "The request is invalid (`invalid_input`, `unknown_field`, `malformed_request`, or a "
+         "more specific code).",
+    401: "No token, or an unknown or expired one (`not_authenticated`, `invalid_token`).",
+    403: "Not allowed (`forbidden`; `under_review` for held content).",
+    404: "No such thing of yours.",
+    409: "Conflicts with an earlier request.",
+    410: "Past its deadline and deleted (`expired`, `upload_expired`).",
+    413: "Too large (`too_large`, `too_many_pixels`).",
+    415: "Not an image format we read (`unsupported_format`).",
+    422: "Refused by moderation (`content_blocked`, `text_blocked`).",
+    429: "Too many requests (`throttled`, `offender_penalty`); see `Retry-After`.",
+    503: "A service we depend on is down or not configured.",
+}
+
+
+def error_responses(*statuses: int) -> dict:
+    """Schema responses for these error statuses, all ``ErrorResponse``."""
+    return {status: OpenApiResponse(ErrorResponse, description=_STATUS_MEANINGS[status])
+            for status in statuses}
 
 
 _DRF_CODES = {
@@ -125,6 +165,8 @@ def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, ServiceError):
         status, code, message = exc.status, exc.code, exc.message
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, InferenceError):
         status, code, message = 400, exc.code, exc.message
     elif isinstance(exc, Http404):

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "backend.accounts",
     "backend.uploads",
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, Swagger UI's) from the app itself, in every mode.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -203,8 +206,11 @@ for _network in UPLOAD_URL_ALLOW_NETWORKS:
     except ValueError as _exc:
         raise ImproperlyConfigured(f"UPLOAD_URL_ALLOW_NETWORKS: {_exc}") from None
 RETENTION_HOURS = env_float("RETENTION_HOURS", 72)
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# A request may exceed the photo by its multipart framing and small fields: 64 KiB, under a MB,
+# so the request's refusal (backend/http.py) and the photo's name the same limit in MB.
+UPLOAD_REQUEST_OVERHEAD = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
 
 # --- Models and pipelines.
 MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
@@ -269,9 +275,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mengxiang API",
-    "DESCRIPTION": "Photos in, anime avatars and stickers out. Every error is {error: {code, message}}.",
+    "DESCRIPTION": "Photos in, anime avatars and stickers out. Log in with POST /auth/wechat and "
+                   "send `Authorization: Token <token>`. Every error is "
+                   "`{error: {code, message}}`; unknown fields are refused (`unknown_field`).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: /api/docs/ works offline and without a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LANGUAGE_CODE = "zh-hans"
@@ -279,7 +291,11 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# `collectstatic` fills it (the Docker image does at build); without it, WhiteNoise serves the
+# apps' own static folders (embedded mode needs no extra step).
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start otherwise
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

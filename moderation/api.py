@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema,
+                                   extend_schema_view)
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.errors import BadRequest, Forbidden, NotFound
+from backend.accounts.auth import BearerTokenAuthentication
+from backend.errors import BadRequest, Forbidden, NotFound, error_responses
+from backend.inputs import StrictInput
 from moderation import selectors, services
 from moderation.models import CaseState, SubjectType
 from moderation.wechat import parse_push, push_first_use, push_signature_valid
@@ -52,17 +59,36 @@ class CaseOutput(serializers.Serializer):
         return case.decided_by.get_username() if case.decided_by_id else None
 
 
-class CaseListApi(APIView):
+class StaffApi(APIView):
+    """Staff only, with a token or with the Django session of a moderator logged in at
+    ``/admin/`` (made by ``createsuperuser``); DRF's session authentication enforces CSRF, so a
+    POST from the browser sends the ``csrftoken`` cookie back as ``X-CSRFToken``."""
+
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAdminUser]
 
-    class Filter(serializers.Serializer):
-        state = serializers.ChoiceField(choices=CaseState.choices + [("all", "all")], default="pending")
-        subject_type = serializers.ChoiceField(choices=SubjectType.choices, required=False)
-        limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-        offset = serializers.IntegerField(min_value=0, default=0)
 
+class CaseFilter(serializers.Serializer):
+    state = serializers.ChoiceField(choices=CaseState.choices + [("all", "all")], default="pending")
+    subject_type = serializers.ChoiceField(choices=SubjectType.choices, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    offset = serializers.IntegerField(min_value=0, default=0)
+
+
+class CasePage(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = CaseOutput(many=True)
+
+
+class DecisionInput(StrictInput):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CaseListApi(StaffApi):
+    @extend_schema(parameters=[CaseFilter],
+                   responses={200: CasePage, **error_responses(400, 401, 403)})
     def get(self, request):
-        query = self.Filter(data=request.query_params)
+        query = CaseFilter(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         cases = selectors.case_list(state=None if params["state"] == "all" else params["state"],
@@ -72,14 +98,9 @@ class CaseListApi(APIView):
                          "results": CaseOutput(page, many=True, context={"request": request}).data})
 
 
-class _DecisionApi(APIView):
-    permission_classes = [IsAdminUser]
-
-    class Input(serializers.Serializer):
-        reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
+class _DecisionApi(StaffApi):
     def decide(self, request, case_id: int, decision):
-        data = self.Input(data=request.data)
+        data = DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         if selectors.case_get(case_id=case_id) is None:
             raise NotFound("No moderation case with this id.")
@@ -87,12 +108,18 @@ class _DecisionApi(APIView):
         return Response(CaseOutput(case, context={"request": request}).data)
 
 
+_DECISION_SCHEMA = extend_schema(
+    request=DecisionInput, responses={200: CaseOutput, **error_responses(400, 401, 403, 404, 409)})
+
+
 class CaseApproveApi(_DecisionApi):
+    @_DECISION_SCHEMA
     def post(self, request, case_id: int):
         return self.decide(request, case_id, services.case_approve)
 
 
 class CaseRejectApi(_DecisionApi):
+    @_DECISION_SCHEMA
     def post(self, request, case_id: int):
         return self.decide(request, case_id, services.case_reject)
 
@@ -131,3 +158,25 @@ class WeChatPushApi(APIView):
             raise BadRequest("The push body is not an object.", code="malformed_push")
         services.wechat_push_receive(event=event)
         return HttpResponse("success", content_type="text/plain")
+
+
+class WeChatPushSchema(OpenApiViewExtension):
+    """The schema of ``WeChatPushApi`` (WeChat's side of the push protocol), kept apart from it."""
+
+    target_class = WeChatPushApi
+
+    def view_replacement(self):
+        signed = [OpenApiParameter(name, str, required=True)
+                  for name in ("signature", "timestamp", "nonce")]
+        text = OpenApiResponse(OpenApiTypes.STR, description="`echostr` (GET) or `success`")
+
+        @extend_schema_view(
+            get=extend_schema(parameters=[*signed, OpenApiParameter("echostr", str)],
+                              responses={(200, "text/plain"): text, **error_responses(403)}),
+            post=extend_schema(parameters=signed, request={"application/json": OpenApiTypes.OBJECT,
+                                                           "text/xml": OpenApiTypes.STR},
+                               responses={(200, "text/plain"): text, **error_responses(400, 403)}))
+        class Documented(self.target_class):
+            pass
+
+        return Documented

@@ -36,13 +36,14 @@ audit = logging.getLogger("moderation.audit")
 PASS, REVIEW, BLOCK = "pass", "review", "block"
 _SEVERITY = {PASS: 0, REVIEW: 1, BLOCK: 2}
 MESSAGES = {
-    BLOCK: ("content_blocked",
-            "This goes against our content rules and was not accepted. "
-            "Please use a different photo or other words."),
+    BLOCK: ("content_blocked", "This goes against our content rules and was not accepted."),
     REVIEW: ("under_review",
              "This is waiting for a moderator's review; you will be notified when it is decided. "
              "Nothing to do until then."),
 }
+# What a blocked user can do next, by what was blocked (a text is not fixed by another photo).
+NEXT_STEP = {"text": "Please use other words."}
+NEXT_STEP_IMAGE = "Please use a different photo."
 WECHAT_ACTIONS = {"risky": BLOCK, "review": REVIEW, "pass": PASS}
 WECHAT_TEXT_LIMIT = 2500
 
@@ -189,6 +190,8 @@ def _conclude(*, decision: str, labels: list, user, subject_type: str, subject_i
     audit.info("case %s opened: %s %s %s by user %s -> %s (%s)", case.id, subject_type,
                subject_id, subject, case.user_id, decision, case.providers)
     code, message = MESSAGES[decision]
+    if blocked:
+        message = f"{message} {NEXT_STEP.get(subject_type, NEXT_STEP_IMAGE)}"
     return Verdict(decision, code=code, message=message, labels=labels, case_id=case.id)
 
 

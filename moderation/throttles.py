@@ -1,12 +1,17 @@
 """Users who trip the filters repeatedly get a much lower request rate."""
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
+from backend.errors import Throttled
 from moderation.models import CaseState, ModerationCase
 from moderation.selectors import offender_strikes
 
@@ -51,3 +56,24 @@ class OffenderThrottle(SimpleRateThrottle):
         if strikes <= 0 or cached_strikes(user=user) < strikes:
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+    def allow_request(self, request, view) -> bool:
+        """Past the rate, a 429 ``offender_penalty`` that says it is a penalty, why and until
+        when (DRF's own answer is a bare "available in 3439 seconds")."""
+        if super().allow_request(request, view):
+            return True
+        wait = max(1, math.ceil(self.wait() or 1))
+        raise Throttled(penalty_message(strikes=cached_strikes(user=request.user),
+                                        rate=(self.num_requests, self.duration), wait=wait),
+                        code="offender_penalty", retry_after=wait)
+
+
+def penalty_message(*, strikes: int, rate: tuple[int, int], wait: int) -> str:
+    window = getattr(settings, "MODERATION_OFFENDER_WINDOW_SECONDS", 86400)
+    window_text = f"{window // 3600} hours" if window % 3600 == 0 else f"{window} seconds"
+    per = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(rate[1], f"{rate[1]} s")
+    until = (timezone.now() + timedelta(seconds=wait)).strftime("%H:%M UTC")
+    return (f"Penalty: {strikes} of your photos or texts were blocked or rejected by our content "
+            f"rules in the last {window_text}, so you may send only {rate[0]} request(s) per "
+            f"{per} for now. Your next request is possible at {until} "
+            f"(in {math.ceil(wait / 60)} min).")

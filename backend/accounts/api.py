@@ -9,6 +9,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.accounts import services
+from backend.errors import error_responses
+from backend.inputs import StrictInput
 
 
 class UserOutput(serializers.Serializer):
@@ -31,25 +33,29 @@ class _LoginView(APIView):
     throttle_scope = "auth"
 
 
-class WechatLoginApi(_LoginView):
-    class Input(serializers.Serializer):
-        code = serializers.CharField(max_length=128)
+class WechatLoginInput(StrictInput):
+    code = serializers.CharField(max_length=128, help_text="from wx.login()")
 
-    @extend_schema(request=Input, responses=LoginOutput)
+
+class DevLoginInput(StrictInput):
+    openid = serializers.RegexField(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class WechatLoginApi(_LoginView):
+    @extend_schema(request=WechatLoginInput,
+                   responses={200: LoginOutput, **error_responses(400, 403, 429, 503)})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = WechatLoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         login = services.login_wechat(code=data.validated_data["code"])
         return Response(LoginOutput(login).data)
 
 
 class DevLoginApi(_LoginView):
-    class Input(serializers.Serializer):
-        openid = serializers.RegexField(r"^[A-Za-z0-9_\-]{1,64}$")
-
-    @extend_schema(request=Input, responses=LoginOutput)
+    @extend_schema(request=DevLoginInput,
+                   responses={200: LoginOutput, **error_responses(400, 404, 429)})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = DevLoginInput(data=request.data)
         data.is_valid(raise_exception=True)
         login = services.login_dev(openid=data.validated_data["openid"])
         return Response(LoginOutput(login).data)

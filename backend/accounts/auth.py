@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from backend.accounts.models import AuthToken
@@ -69,3 +70,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents ``BearerTokenAuthentication`` in the OpenAPI schema."""
+
+    target_class = BearerTokenAuthentication
+    name = "TokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <token>`, the token from POST /auth/wechat "
+                               "(or /auth/dev); `Bearer <token>` is accepted too."}

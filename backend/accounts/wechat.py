@@ -28,6 +28,10 @@ _ERRORS = {
 
 def code_to_session(code: str) -> WechatSession:
     """Exchange a ``wx.login`` code for the user's openid and session_key."""
+    if not settings.WECHAT_APPID or not settings.WECHAT_SECRET:
+        raise Unavailable("WeChat login is not configured on this server (WECHAT_APPID and "
+                          "WECHAT_SECRET are empty); use another way to log in, or ask its "
+                          "operator to set them.", code="wechat_not_configured")
     params = {"appid": settings.WECHAT_APPID, "secret": settings.WECHAT_SECRET,
               "js_code": code, "grant_type": "authorization_code"}
     url = settings.WECHAT_API_BASE.rstrip("/") + "/sns/jscode2session"

@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from backend.errors import Gone, ServiceError
+from backend.errors import ErrorDetail, Gone, ServiceError, error_responses
+from backend.inputs import StrictInput
 from backend.jobs import selectors, services
 from backend.jobs.models import JobState
 from backend.storage import get_storage
@@ -29,11 +30,6 @@ class ResultOutput(serializers.Serializer):
     height = serializers.IntegerField()
     engine = serializers.CharField()
     download_url = serializers.URLField()
-
-
-class ErrorOutput(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
 
 
 class JobOutput(serializers.Serializer):
@@ -54,9 +50,16 @@ class JobOutput(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField()
-    error = ErrorOutput(allow_null=True)
+    error = ErrorDetail(allow_null=True)
     results = ResultOutput(many=True, help_text="only once the job has succeeded")
     metadata = serializers.JSONField()
+
+
+class JobPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobOutput(many=True)
 
 
 def _iso(value) -> str | None:
@@ -66,6 +69,7 @@ def _iso(value) -> str | None:
 def job_payload(job, request) -> dict:
     """``JobOutput``'s fields, built directly: clients poll this many times a second, and
     DRF serializers cost more than the database queries behind them."""
+    job = selectors.job_as_seen(job)
     results = [{"id": str(r.id), "kind": r.kind, "format": r.format, "width": r.width,
                 "height": r.height, "engine": r.engine,
                 "download_url": request.build_absolute_uri(reverse("download", args=[r.id]))}
@@ -83,27 +87,32 @@ def job_payload(job, request) -> dict:
     }
 
 
+class GenerateInput(StrictInput):
+    upload_id = serializers.UUIDField()
+    mode = serializers.CharField(max_length=32)
+    params = serializers.DictField(required=False, default=dict,
+                                   help_text="the mode's parameters; unknown ones are refused")
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+                                 trim_whitespace=True)
+
+
+class GenerateAccepted(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    state = serializers.CharField()
+    status_url = serializers.CharField()
+    ws_url = serializers.CharField()
+
+
 class GenerateApi(APIView):
     throttle_classes = [ScopedRateThrottle, OffenderThrottle]
     throttle_scope = "generate"
 
-    class Input(serializers.Serializer):
-        upload_id = serializers.UUIDField()
-        mode = serializers.CharField(max_length=32)
-        params = serializers.DictField(required=False, default=dict)
-        text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
-                                     trim_whitespace=True)
-
-    class Accepted(serializers.Serializer):
-        job_id = serializers.UUIDField()
-        state = serializers.CharField()
-        status_url = serializers.CharField()
-        ws_url = serializers.CharField()
-
-    @extend_schema(request=Input, responses={202: Accepted},
+    @extend_schema(request=GenerateInput,
+                   responses={202: GenerateAccepted,
+                              **error_responses(400, 401, 404, 409, 410, 422, 429)},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = GenerateInput(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 100:
@@ -120,7 +129,8 @@ class GenerateApi(APIView):
 
 
 class JobListApi(APIView):
-    @extend_schema(responses=JobOutput(many=True))
+    @extend_schema(operation_id="jobs_list", responses={200: JobPage, **error_responses(401)},
+                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
     def get(self, request):
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(selectors.job_list(user=request.user), request, view=self)
@@ -128,17 +138,20 @@ class JobListApi(APIView):
 
 
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobOutput)
+    @extend_schema(responses={200: JobOutput, **error_responses(401, 404)})
     def get(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
         return Response(job_payload(job, request))
 
 
 class DownloadApi(APIView):
-    @extend_schema(responses={(200, "image/*"): bytes, 302: None})
+    @extend_schema(responses={
+        (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="embedded storage"),
+        302: OpenApiResponse(description="S3: to a presigned URL"),
+        **error_responses(401, 403, 404, 410)})
     def get(self, request, result_id):
         result = selectors.result_get(user=request.user, result_id=result_id)
-        if result.expires_at <= timezone.now():
+        if selectors.result_is_expired(result):
             raise Gone("This result has expired and was deleted; generate it again.")
         if result.moderation_state != ModerationState.CLEAR or result.job.state != JobState.SUCCEEDED:
             raise ServiceError("This result is waiting for a moderator.", code="under_review",

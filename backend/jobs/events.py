@@ -15,6 +15,9 @@ import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from backend.jobs.models import JobState
+from backend.jobs.selectors import job_as_seen
+
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 5.0
@@ -37,6 +40,9 @@ def user_group(user_id) -> str:
 
 
 def job_event(job, *, results: list | None = None) -> dict:
+    job = job_as_seen(job)
+    if job.state == JobState.EXPIRED:
+        results = None
     event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
              "stage": job.stage, "progress": job.progress, "message": job.message,
              "attempt": job.attempts, "at": round(time.time(), 3)}

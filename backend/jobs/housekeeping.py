@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import AuthToken
 from backend.jobs.models import Job, JobState, Result
+from backend.jobs.selectors import EXPIRED_JOB
 from backend.storage import get_storage
 from backend.uploads.models import Upload
 
@@ -26,24 +28,34 @@ class PurgeReport:
 
 
 def purge_expired(*, now: datetime | None = None) -> PurgeReport:
-    """Delete every upload and result past its deadline: first the stored object, then the row.
-    A row whose object could not be deleted stays, so the next run tries again."""
+    """Delete the stored object of every upload and result past its deadline (a result also
+    goes with its expired job), then the upload's row; a result's row stays as a tombstone
+    without its object or metadata, so a later download answers 410 ``expired``. A row whose
+    object could not be deleted stays as it was, so the next run tries again."""
     now = now or timezone.now()
     report = PurgeReport()
+    due = {
+        "results": Result.objects.filter(Q(expires_at__lte=now) | Q(job__expires_at__lte=now))
+                                 .exclude(storage_key=""),
+        "uploads": Upload.objects.filter(expires_at__lte=now),
+    }
     storage = get_storage()
-    for model, counter in ((Result, "results"), (Upload, "uploads")):
-        for row in model.objects.filter(expires_at__lte=now).iterator():
+    for counter, rows in due.items():
+        for row in rows.iterator():
             try:
                 storage.delete(row.storage_key)
             except Exception as exc:  # noqa: BLE001
                 report.failures.append(f"{row.storage_key}: {exc}")
                 continue
-            row.delete()
+            if isinstance(row, Result):
+                Result.objects.filter(pk=row.pk).update(storage_key="", metadata={},
+                                                        moderation_case_id=None)
+            else:
+                row.delete()
             setattr(report, counter, getattr(report, counter) + 1)
     report.jobs_expired = (Job.objects.filter(expires_at__lte=now)
                            .exclude(state=JobState.EXPIRED)
-                           .update(state=JobState.EXPIRED, stage="expired", params={}, text="",
-                                   metadata={}, message="", error_message="", updated_at=now))
+                           .update(**EXPIRED_JOB, updated_at=now))
     AuthToken.objects.filter(expires_at__lte=now).delete()
     if report.failures:
         log.warning("purge: %d deletions failed, retried next run", len(report.failures))

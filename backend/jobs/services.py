@@ -18,9 +18,11 @@ from PIL import Image
 
 from backend.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailable,
                             flatten_validation)
+from backend.inputs import reject_unknown_fields
 from backend.jobs import events
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, REGISTRY, pipeline_for
+from backend.jobs.selectors import job_as_seen
 from backend.storage import StorageError, get_storage
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import retention_deadline
@@ -44,6 +46,7 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     if upload is None:
         raise NotFound("No such upload; upload the photo first.", code="upload_not_found")
 
+    reject_unknown_fields(params or {}, pipeline.params().fields, where="params")
     checked = pipeline.params(data=params or {})
     if not checked.is_valid():
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
@@ -383,8 +386,8 @@ def job_reject(*, job: Job) -> None:
 
 
 def result_payloads(job: Job) -> list[dict]:
-    """The results a client may see: only a succeeded job's."""
-    if job.state != JobState.SUCCEEDED:
+    """The results a client may see: only a succeeded job's, until its deadline."""
+    if job_as_seen(job).state != JobState.SUCCEEDED:
         return []
     return [result_payload(r) for r in job.results.filter(moderation_state=ModerationState.CLEAR)]
 

@@ -7,13 +7,54 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.errors import BadRequest
+from backend.errors import BadRequest, error_responses
+from backend.inputs import StrictInput
 from backend.jobs.selectors import result_get
 from backend.stickers import selectors, services
 
 
+class TemplateOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    builtin = serializers.BooleanField()
+    spec = serializers.JSONField(help_text="the layout: text box, colours, background, frame")
+
+
+class TemplateList(serializers.Serializer):
+    results = TemplateOutput(many=True)
+
+
+class RatingInput(StrictInput):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class RatingOutput(serializers.Serializer):
+    result_id = serializers.UUIDField()
+    score = serializers.IntegerField()
+
+
+class _RatingAverage(serializers.Serializer):
+    average = serializers.FloatField()
+    count = serializers.IntegerField()
+
+
+class ExpressionRating(_RatingAverage):
+    expression = serializers.CharField()
+
+
+class TemplateRating(_RatingAverage):
+    template_id = serializers.CharField()
+
+
+class RatingSummary(serializers.Serializer):
+    by_expression = ExpressionRating(many=True)
+    by_template = TemplateRating(many=True)
+
+
 class TemplateListApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("kind", str, default="sticker")])
+    @extend_schema(parameters=[OpenApiParameter("kind", str, default="sticker")],
+                   responses={200: TemplateList, **error_responses(400, 401)})
     def get(self, request):
         kind = request.query_params.get("kind", "sticker")
         if kind not in {"sticker"}:
@@ -22,12 +63,10 @@ class TemplateListApi(APIView):
 
 
 class RatingApi(APIView):
-    class Input(serializers.Serializer):
-        score = serializers.IntegerField(min_value=1, max_value=5)
-
-    @extend_schema(request=Input)
+    @extend_schema(request=RatingInput,
+                   responses={201: RatingOutput, **error_responses(400, 401, 404, 410)})
     def post(self, request, result_id):
-        data = self.Input(data=request.data)
+        data = RatingInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = result_get(user=request.user, result_id=result_id)
         rating = services.rating_set(user=request.user, result=result,
@@ -38,5 +77,6 @@ class RatingApi(APIView):
 class RatingSummaryApi(APIView):
     permission_classes = [IsAdminUser]
 
+    @extend_schema(responses={200: RatingSummary, **error_responses(401, 403)})
     def get(self, request):
         return Response(selectors.rating_summary())

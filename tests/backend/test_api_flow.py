@@ -116,6 +116,33 @@ def test_generate_refuses_bad_requests(login, astronaut_jpeg, payload, status, c
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("payload, message", [
+    ({"mode": "sticker", "text": "开心", "params": {"anmiated": True}},
+     "Unknown field 'params.anmiated'; params accepts: animated, caption, style, template_id."),
+    ({"mode": "anime", "uploadId": "x"},
+     "Unknown field 'uploadId'; the request accepts: mode, params, text, upload_id."),
+])
+def test_generate_refuses_unknown_fields_by_name(login, astronaut_jpeg, payload, message):
+    api = login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    response = api.post("/generate", {"upload_id": upload_id, **payload})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == {"code": "unknown_field", "message": message}
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_input_refuses_unknown_fields(login, astronaut_jpeg):
+    api = login()
+    for path, body in (("/auth/dev", {"openid": "o1", "unionid": "u"}),
+                       ("/auth/wechat", {"code": "c", "state": "s"}),
+                       (f"/results/{uuid.uuid4()}/rating", {"score": 5, "comment": "nice"})):
+        response = api.post(path, body)
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["error"]["code"] == "unknown_field", path
+
+
+@pytest.mark.django_db
 def test_generate_on_expired_upload_is_410(login, astronaut_jpeg):
     from django.utils import timezone
 

@@ -58,9 +58,21 @@ def test_wechat_down_is_503(fake_wechat):
 
 
 def test_wechat_unreachable_is_503(settings):
+    settings.WECHAT_APPID, settings.WECHAT_SECRET = "wx-app", "secret"
     settings.WECHAT_API_BASE = "http://127.0.0.1:9"  # discard port: nothing listens
     response = APIClient().post("/auth/wechat", {"code": "c"}, format="json")
     assert response.status_code == 503
+    assert "could not be reached" in response.json()["error"]["message"]
+
+
+def test_wechat_login_without_credentials_says_it_is_not_configured(settings):
+    settings.WECHAT_APPID = settings.WECHAT_SECRET = ""
+    settings.WECHAT_API_BASE = "http://127.0.0.1:9"
+    response = APIClient().post("/auth/wechat", {"code": "c"}, format="json")
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "wechat_not_configured"
+    assert "not configured" in error["message"] and "reached" not in error["message"]
 
 
 def test_login_needs_a_code():

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from backend.jobs.events import job_event
 from backend.jobs.housekeeping import purge_expired
 from backend.jobs.models import Job, Result
 from backend.storage import get_storage
@@ -52,7 +53,9 @@ def test_one_minute_past_is_gone_one_minute_short_is_untouched(login, astronaut_
     assert not storage.exists(old_upload.storage_key)
     assert not storage.exists(old_result.storage_key)
     assert not Upload.objects.filter(pk=old_upload.pk).exists()
-    assert not Result.objects.filter(pk=old_result.pk).exists()
+    # The result's row stays as a tombstone: no object, no metadata (a download then says 410).
+    assert Result.objects.filter(pk=old_result.pk).values_list("storage_key", "metadata").get() \
+        == ("", {})
     tombstone = Job.objects.get(pk=old_job.pk)
     assert tombstone.state == "expired" and tombstone.upload_id is None
     assert (tombstone.text, tombstone.params, tombstone.metadata) == ("", {}, {})
@@ -61,6 +64,61 @@ def test_one_minute_past_is_gone_one_minute_short_is_untouched(login, astronaut_
     assert Job.objects.get(pk=new_job.pk).state == "succeeded"
     # The expired job's API answer says so.
     assert api.get(f"/jobs/{old_job.pk}").json()["state"] == "expired"
+    # A second run finds nothing left to delete.
+    assert (purge_expired(now=now).results, purge_expired(now=now).failures) == (0, [])
+
+
+def _past_deadline(*rows) -> None:
+    """Move these rows' deadline a minute into the past, as time passing would."""
+    for row in rows:
+        type(row).objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+
+def test_past_its_deadline_a_job_is_expired_for_the_user_before_any_purge(login, astronaut_jpeg):
+    api = login()
+    upload, job, result = stored_job(api, astronaut_jpeg)
+    assert api.get(f"/jobs/{job.pk}").json()["results"]  # visible while it lasts
+    _past_deadline(job, result)
+
+    body = api.get(f"/jobs/{job.pk}").json()
+    assert (body["state"], body["stage"], body["results"], body["error"]) == \
+        ("expired", "expired", [], None)
+    assert (body["text"], body["params"], body["metadata"], body["message"]) == ("", {}, {}, "")
+    listed = api.get("/jobs").json()["results"]
+    assert [(j["id"], j["state"], j["text"]) for j in listed] == [(str(job.pk), "expired", "")]
+    download = api.get(f"/download/{result.pk}")
+    assert (download.status_code, download.json()["error"]["code"]) == (410, "expired")
+    rating = api.post(f"/results/{result.pk}/rating", {"score": 5})
+    assert (rating.status_code, rating.json()["error"]["code"]) == (410, "expired")
+    # The websocket's events say the same (its first message is the job's current state).
+    event = job_event(Job.objects.get(pk=job.pk), results=[{"id": str(result.pk)}])
+    assert (event["state"], event["stage"], "results" in event) == ("expired", "expired", False)
+    # The row itself is the purge's to change; the files follow at the purge.
+    assert Job.objects.get(pk=job.pk).text == "开心" and get_storage().exists(result.storage_key)
+
+
+def test_a_result_goes_with_its_expired_job(login, astronaut_jpeg):
+    api = login()
+    upload, job, result = stored_job(api, astronaut_jpeg)
+    _past_deadline(job)
+    assert api.get(f"/download/{result.pk}").status_code == 410
+    report = purge_expired()
+    assert report.results == 1 and not get_storage().exists(result.storage_key)
+
+
+def test_a_purged_result_answers_410_expired_to_its_owner_and_404_to_others(login,
+                                                                             astronaut_jpeg):
+    api = login()
+    upload, job, result = stored_job(api, astronaut_jpeg)
+    _past_deadline(upload, job, result)
+    purge_expired()
+
+    download = api.get(f"/download/{result.pk}")
+    assert (download.status_code, download.json()["error"]["code"]) == (410, "expired")
+    rating = api.post(f"/results/{result.pk}/rating", {"score": 3})
+    assert (rating.status_code, rating.json()["error"]["code"]) == (410, "expired")
+    stranger = login().get(f"/download/{result.pk}")
+    assert (stranger.status_code, stranger.json()["error"]["code"]) == (404, "result_not_found")
 
 
 def test_failed_deletion_is_retried_next_run(login, astronaut_jpeg, monkeypatch):

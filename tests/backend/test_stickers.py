@@ -99,17 +99,20 @@ def test_blocked_words_never_make_a_sticker(login, astronaut_jpeg):
 
 @pytest.mark.django_db
 def test_rating_a_result(login, astronaut_jpeg, staff=None):
+    from datetime import timedelta
+
     from django.utils import timezone
 
     alice, bob, admin = login(), login(), login(staff=True)
     upload_id = alice.upload(astronaut_jpeg).json()["id"]
+    later = timezone.now() + timedelta(hours=1)  # an expired result cannot be rated
     job = Job.objects.create(owner_id=alice.user_id, upload_id=upload_id, mode="sticker",
-                             state="succeeded", expires_at=timezone.now())
+                             state="succeeded", expires_at=later)
     result = Result.objects.create(job=job, owner_id=alice.user_id, kind="sticker", storage_key="k",
                                    format="png", content_type="image/png", width=240, height=240,
                                    size_bytes=1, engine="procedural-sticker-v1",
                                    metadata={"expression": {"name": "happy"}, "template": "classic"},
-                                   expires_at=timezone.now())
+                                   expires_at=later)
     url = f"/results/{result.id}/rating"
     for bad in (0, 6, "five", None):
         response = alice.post(url, {"score": bad})

@@ -112,3 +112,44 @@ def test_django_admin_lists_cases_and_word_lists():
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.state, case.decided_by) == ("approved", admin_user)
+
+
+def test_a_moderator_logged_in_at_the_admin_uses_the_api_with_csrf():
+    from django.test import Client
+
+    get_user_model().objects.create_superuser(username="moderator", password="pw-moderator")
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.login(username="moderator", password="pw-moderator")
+    case = held_case()
+    assert browser.get("/moderation/cases").json()["count"] == 1  # reading needs no CSRF token
+
+    forged = browser.post(f"/moderation/cases/{case.id}/approve", {"reason": "ok"},
+                          content_type="application/json")
+    assert forged.status_code == 403 and "CSRF" in forged.json()["error"]["message"]
+    browser.get("/admin/")  # the admin page sets the csrftoken cookie, as in a real browser
+    token = browser.cookies["csrftoken"].value
+    approved = browser.post(f"/moderation/cases/{case.id}/approve", {"reason": "ok"},
+                            content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["decided_by"] == "moderator"
+
+
+def test_a_session_that_is_not_staff_gets_403():
+    from django.test import Client
+
+    get_user_model().objects.create_user(username="visitor", password="pw-visitor")
+    browser = Client()
+    assert browser.login(username="visitor", password="pw-visitor")
+    response = browser.get("/moderation/cases")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+
+
+def test_decisions_refuse_unknown_fields():
+    client, _ = client_for(staff=True)
+    case = held_case()
+    response = client.post(f"/moderation/cases/{case.id}/approve", {"reson": "typo"},
+                           format="json")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "unknown_field",
+        "message": "Unknown field 'reson'; the request accepts: reason."}

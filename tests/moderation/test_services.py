@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 from skimage import data
 
+from backend.errors import Throttled
 from moderation.models import CaseEvent, CaseState, ModerationCase, SensitiveWord, WordCategory
 from moderation.services import moderate_image, moderate_text
 from moderation.throttles import OffenderThrottle
@@ -35,7 +36,7 @@ def test_clean_text_passes_without_a_case(user):
 def test_blocked_text_opens_a_rejected_case_with_the_hits(user):
     verdict = moderate_text(text="来玩賭\u200b博", user=user, subject="sticker_text")
     assert (verdict.decision, verdict.code) == ("block", "content_blocked")
-    assert "different photo or other words" in verdict.message
+    assert "use other words" in verdict.message and "photo" not in verdict.message
     case = ModerationCase.objects.get(id=verdict.case_id)
     assert (case.subject_type, case.subject, case.state, case.user) == ("text", "sticker_text", "rejected", user)
     assert case.labels[0] == {"provider": "wordfilter", "label": "gambling", "action": "block",
@@ -110,7 +111,13 @@ def test_repeat_offenders_are_throttled(user, settings):
 
     cache.clear()
     assert OffenderThrottle().allow_request(request, None)
-    assert not OffenderThrottle().allow_request(request, None)
+    with pytest.raises(Throttled) as refused:
+        OffenderThrottle().allow_request(request, None)
+    assert (refused.value.code, refused.value.status) == ("offender_penalty", 429)
+    assert refused.value.message.startswith("Penalty: 2 of your photos or texts were blocked")
+    assert "1 request(s) per hour" in refused.value.message and " UTC (in 60 min)" in str(
+        refused.value)
+    assert refused.value.retry_after == 3600
 
 
 def test_words_added_without_a_choice_match_latin_as_whole_words(user):
