@@ -122,8 +122,9 @@ def _job_snapshot(user, job_id) -> dict | None:
 
 @database_sync_to_async
 def _user_snapshots(user) -> list[dict]:
-    since = timezone.now() - RECENT
-    jobs = (Job.objects.filter(owner=user)
+    now = timezone.now()
+    since = now - RECENT
+    jobs = (Job.objects.filter(owner=user, expires_at__gt=now)
             .exclude(state__in=TERMINAL_STATES, finished_at__lt=since)
             .exclude(state=JobState.EXPIRED).order_by("-created_at")[:SNAPSHOT_LIMIT])
     return [_event_of(job) for job in reversed(jobs)]

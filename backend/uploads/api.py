@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from backend.errors import BadRequest, PayloadTooLarge, Throttled
+from backend.errors import BadRequest, PayloadTooLarge, Throttled, error_responses
+from backend.inputs import reject_unknown_fields
 from backend.parsers import SafeJSONParser
 from backend.uploads.services import upload_create
 from django.conf import settings
@@ -41,8 +42,9 @@ class UploadApi(APIView):
     @extend_schema(
         request={"multipart/form-data": {"type": "object", "properties": {
             "image": {"type": "string", "format": "binary"}, "url": {"type": "string"}}}},
-        responses={201: UploadOutput})
+        responses={201: UploadOutput, **error_responses(400, 401, 413, 415, 422, 429, 503)})
     def post(self, request):
+        reject_unknown_fields(request.data, ("image", "url"))
         image = request.FILES.get("image") if hasattr(request, "FILES") else None
         url = request.data.get("url", "") if image is None else ""
         if image is None and not url:

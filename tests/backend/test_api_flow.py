@@ -140,6 +140,13 @@ def test_every_input_refuses_unknown_fields(login, astronaut_jpeg):
         response = api.post(path, body)
         assert response.status_code == 400, (path, response.content)
         assert response.json()["error"]["code"] == "unknown_field", path
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = api.client.post("/upload", {"image": SimpleUploadedFile("a.jpg", astronaut_jpeg),
+                                           "caption": "x"}, format="multipart")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_field"
+    assert "'caption'" in response.json()["error"]["message"]
+    assert not Upload.objects.exists()  # nothing stored for a refused request
 
 
 @pytest.mark.django_db
