@@ -1,19 +1,19 @@
 # One image for every process: web (uvicorn), Celery workers (cpu or gpu queue) and beat.
-# GPU image: docker build --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu124 .
+# GPU image (PyPI's CUDA build of torch): docker build --build-arg LOCK=requirements-gpu.lock .
 FROM python:3.11-slim
 
-ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# Everything Python comes from this lock, hash-checked (scripts/lock makes it).
+ARG LOCK=requirements.lock
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     VAR_DIR=/app/var MODELS_DIR=/app/models
 
-# A CJK font for sticker captions; libgomp for torch/onnxruntime on CPU.
-RUN apt-get update -qq \
-    && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei libgomp1 curl \
-    && rm -rf /var/lib/apt/lists/*
-
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install "torch==2.13.0" --index-url "$TORCH_INDEX" && pip install -r requirements.txt
+COPY scripts/system-packages scripts/install-locked scripts/
+# The app's Debian packages, by name in scripts/system-packages (fonts, espeak-ng, chromium and
+# its driver), and the image's own: libgomp for torch/onnxruntime on CPU, curl for healthchecks.
+RUN scripts/system-packages libgomp1 curl && rm -rf /var/lib/apt/lists/*
+COPY requirements.lock requirements-gpu.lock ./
+RUN scripts/install-locked "$LOCK"
 
 COPY backend backend
 COPY inference inference
