@@ -77,7 +77,8 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float) -> np.n
         return top - bend * s ** 2
 
     def lower(s):
-        return upper(s) + gap * np.clip(1 - (s / inner_reach) ** 2, 0, 1)
+        # Elliptic rather than parabolic: an open mouth is round (an O, a D), not a funnel.
+        return upper(s) + gap * np.sqrt(np.clip(1 - (s / inner_reach) ** 2, 0, 1))
 
     index = np.arange(48, 68)
     s = (p[index, 0] - centre_x) / half
@@ -266,7 +267,7 @@ def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionPara
     if params.teeth > 0:
         # Upper teeth hang from the lip's curve, never fill more than half of the opening, fade
         # before the corners and show faint gaps between the front teeth.
-        tooth_height = np.minimum(0.1 * unit, 0.5 * local_gap) * params.teeth
+        tooth_height = np.minimum(0.1 * unit, 0.5 * local_gap) * np.sqrt(params.teeth)
         below_lip = (ys - lip_top) / np.maximum(tooth_height, 1.0)
         teeth = np.clip((1 - below_lip) * tooth_height / 1.5, 0, 1) * np.clip(
             (0.85 - side) * 6, 0, 1) * (below_lip > -0.2)
@@ -285,8 +286,8 @@ def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionPara
             (ys - landmarks[66, 1]) / (landmarks[66, 1] - tongue_top)) ** 2
         tongue = np.clip((1 - oval) * 4, 0, 1) * (ys < landmarks[66, 1] + 0.05 * unit)
         surface = np.clip((ys - tongue_top) / (0.45 * opening), 0, 1)
-        flesh = np.array((205, 100, 105), np.float32) + (
-            np.array((150, 52, 62), np.float32) - (205, 100, 105)) * surface[..., None]
+        flesh = np.array((190, 88, 95), np.float32) + (
+            np.array((130, 45, 55), np.float32) - (190, 88, 95)) * surface[..., None]
         inside += (flesh - inside) * tongue[..., None]
 
     out = image.astype(np.float32) * (1 - mask[..., None]) + inside * mask[..., None]
