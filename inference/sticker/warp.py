@@ -43,7 +43,7 @@ def mouth_opening(params: ExpressionParams, photo_gap: float, unit: float) -> fl
         # A sliver between the lips reads as a glitch at sticker size: a smile shows a row of
         # teeth, any other face presses the lips together.
         smiles = params.mouth_curve > 0.3 and params.teeth > 0 and wanted > 0
-        wanted = 0.13 * unit if smiles else 0.0
+        wanted = 0.15 * unit if smiles else 0.0
     if params.mouth_curve > 0.3:
         wanted = max(wanted, photo_gap)  # a smile may keep the teeth it has
     return wanted
@@ -260,7 +260,7 @@ def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionPara
     depth = np.clip((ys - lip_top) / local_gap, 0, 1)  # 0 at the upper lip, 1 at the lower
 
     # The interior: lit dark red by the lips, nearly black deep inside and low down.
-    shadow = np.clip((1 - side) * 0.7 + depth * 0.5, 0, 1)
+    shadow = np.clip((1 - side) * 0.55 + depth * 0.45, 0, 1)
     rim, deep = np.array((120, 42, 48), np.float32), np.array((26, 8, 12), np.float32)
     inside = rim + (deep - rim) * shadow[..., None]
 
