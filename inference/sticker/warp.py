@@ -77,13 +77,15 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float) -> np.n
         return top - bend * s ** 2
 
     def lower(s):
-        # Elliptic rather than parabolic: an open mouth is round (an O, a D), not a funnel.
-        return upper(s) + gap * np.sqrt(np.clip(1 - (s / inner_reach) ** 2, 0, 1))
+        # Full almost out to the corners: an open mouth is round (an O, a D), not a funnel.
+        return upper(s) + gap * np.sqrt(np.clip(1 - (s / inner_reach) ** 4, 0, 1))
 
     index = np.arange(48, 68)
     s = (p[index, 0] - centre_x) / half
-    t[index, 0] = centre_x + s * new_half
+    # The jaw drop rounds the lower lip: its side points move out towards the corners.
+    s[np.isin(index, [56, 58, 65, 67])] *= 1 + 0.6 * params.mouth_open
     s_of = dict(zip(index.tolist(), s))
+    t[index, 0] = centre_x + s * new_half
     for i in (48, 54):
         t[i, 1] = upper(np.sign(s_of[i]))
     for i in UPPER_INNER:
@@ -233,6 +235,17 @@ def piecewise_affine_maps(source: np.ndarray, target: np.ndarray, size: tuple[in
     return map_x, map_y
 
 
+def _curve_through(points: np.ndarray, steps: int = 8) -> np.ndarray:
+    """A Catmull-Rom curve through ``points``, ``steps`` samples per segment."""
+    padded = np.concatenate([points[:1], points, points[-1:]]).astype(np.float64)
+    u = np.linspace(0, 1, steps, endpoint=False)[:, None]
+    pieces = []
+    for a, b, c, d in zip(padded, padded[1:], padded[2:], padded[3:]):
+        pieces.append(0.5 * (2 * b + (c - a) * u + (2 * a - 5 * b + 4 * c - d) * u ** 2
+                             + (3 * b - a - 3 * c + d) * u ** 3))
+    return np.concatenate(pieces + [points[-1:]])
+
+
 def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionParams,
                 unit: float) -> np.ndarray:
     """Draw the inside of an open mouth between the inner lips: a dark interior shaded deeper
@@ -242,8 +255,10 @@ def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionPara
     if opening < 0.04 * unit:
         return image
     h, w = image.shape[:2]
-    # From outer corner to outer corner: the dark ends show where the mouth's curve goes.
-    polygon = landmarks[[48, 61, 62, 63, 54, 65, 66, 67]]
+    # From outer corner to outer corner (the dark ends show where the mouth's curve goes),
+    # each lip a smooth curve: straight segments between five points make a funnel of an O.
+    polygon = np.concatenate([_curve_through(landmarks[[48, 61, 62, 63, 54]]),
+                              _curve_through(landmarks[[54, 65, 66, 67, 48]])])
     mask = np.zeros((h, w), np.uint8)
     # Drawn at 4x (shift=2) for smooth edges.
     cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
@@ -307,7 +322,7 @@ def close_mouth(image: np.ndarray, landmarks: np.ndarray, unit: float) -> np.nda
     lip = np.median(np.array(samples, np.float32), axis=0)
     mask = np.zeros((h, w), np.uint8)
     line = np.round(np.concatenate([inner, inner[:1]]) * 4).astype(np.int32)
-    cv2.polylines(mask, [line], False, 255, max(1, round(0.11 * unit)), cv2.LINE_AA, shift=2)
+    cv2.polylines(mask, [line], False, 255, max(1, round(0.15 * unit)), cv2.LINE_AA, shift=2)
     cv2.fillPoly(mask, [line], 255, cv2.LINE_AA, shift=2)
     mask = cv2.GaussianBlur(mask, (0, 0), 0.012 * unit).astype(np.float32)[..., None] / 255
     seam = np.zeros((h, w), np.uint8)
