@@ -69,7 +69,7 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float) -> np.n
     half = max((p[54, 0] - p[48, 0]) / 2, 1.0)
     new_half = half * (1 + 0.5 * params.mouth_width)
     top = p[62, 1] - params.mouth_open * 0.05 * unit  # the upper lip rises as the jaw drops
-    bend = (params.mouth_curve * (0.2 if params.mouth_curve > 0 else 0.26) - 0.03) * unit
+    bend = (params.mouth_curve * (0.2 if params.mouth_curve > 0 else 0.3) - 0.03) * unit
     gap = mouth_opening(params, max(0.0, lip_gap(p)), unit)
     inner_reach = max(abs(p[[60, 64], 0] - centre_x).mean() / half, 0.3)
 
@@ -151,7 +151,7 @@ def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) 
 def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
                     targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Extra points around the face so the warp fades out smoothly: a ring over the forehead
-    that follows the brows a little, one outside the jaw, one around the lips, a still ring
+    that follows the brows a little, one outside the jaw, one over the lips, a still ring
     further out and the frame."""
     h, w = size
     source, target = [], []
@@ -167,10 +167,11 @@ def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
         move = targets[index] - points[index]
         source.append(points[index] + outward)
         target.append(points[index] + outward + 0.3 * move)
-    # A ring just around the lips moves with them, so that the skin at the corners (a grin's
-    # creases and shadows) goes where the corners go instead of smiling on.
+    # Points just around the corners and the upper lip move with them, so that the skin at the
+    # corners (a grin's creases and shadows) goes where the corners go instead of smiling on.
+    # Under the lower lip the jaw points already carry the skin; more points there fold it.
     mouth_centre = points[48:60].mean(axis=0)
-    for index in range(48, 60):
+    for index in range(48, 55):
         outward = points[index] - mouth_centre
         outward = outward / (np.linalg.norm(outward) + 1e-6) * 0.14 * unit
         source.append(points[index] + outward)
