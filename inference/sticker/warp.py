@@ -56,8 +56,9 @@ def _line_at(points: np.ndarray, line: list[int], xs: np.ndarray) -> np.ndarray:
     return np.interp(xs, x[order], y[order])
 
 
-def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float) -> np.ndarray:
-    """New positions of the 20 mouth landmarks (48..67).
+def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float,
+                   gap: float) -> np.ndarray:
+    """New positions of the 20 mouth landmarks (48..67), the lips ``gap`` apart.
 
     The mouth is redrawn rather than nudged, because the photo may already smile or show
     teeth and the asked expression must win over it: the inner upper lip becomes a parabola
@@ -70,7 +71,6 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float) -> np.n
     new_half = half * (1 + 0.5 * params.mouth_width)
     top = p[62, 1] - params.mouth_open * 0.05 * unit  # the upper lip rises as the jaw drops
     bend = (params.mouth_curve * (0.2 if params.mouth_curve > 0 else 0.3) - 0.03) * unit
-    gap = mouth_opening(params, max(0.0, lip_gap(p)), unit)
     inner_reach = max(abs(p[[60, 64], 0] - centre_x).mean() / half, 0.3)
 
     def upper(s):
@@ -103,14 +103,16 @@ def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) 
     """Where each landmark goes for ``params``. ``points`` are upright (eyes level); ``unit``
     is the eye-to-mouth distance in pixels."""
     p = points.astype(np.float64)
-    t = _mouth_targets(p, params, unit)
+    photo_gap = max(0.0, lip_gap(p))
+    gap = mouth_opening(params, photo_gap, unit)
+    t = _mouth_targets(p, params, unit, gap)
     # A smile pushes the cheeks up and out.
     if params.mouth_curve > 0:
         for index in (2, 3, 4, 12, 13, 14):
             t[index, 1] -= params.mouth_curve * 0.04 * unit
 
     # The jaw drops (or lifts, closing an open mouth) with the lower lip.
-    drop = mouth_opening(params, max(0.0, lip_gap(p)), unit) - max(0.0, lip_gap(p))
+    drop = gap - photo_gap
     for index, weight in {8: 0.9, 7: 0.8, 9: 0.8, 6: 0.6, 10: 0.6, 5: 0.35, 11: 0.35,
                           4: 0.12, 12: 0.12}.items():
         t[index, 1] += drop * weight
