@@ -130,3 +130,24 @@ def _clean(mask: np.ndarray) -> np.ndarray:
     filled = cv2.morphologyEx(filled, cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     return filled > 0
+
+
+def keep_skin_tone(styled: np.ndarray, photo: np.ndarray, crop: HeadCrop,
+                   landmarks: np.ndarray | None = None) -> np.ndarray:
+    """``styled`` (a restyled ``photo`` of ``crop``) with its skin moved back to the photo's
+    tone. The anime style lightens and warms skin, and a sticker must still look like its
+    person. The shift is measured on the sure skin and applied to skin-coloured pixels of the
+    head only, so hair, eyes, lips and background keep the style's colours."""
+    skin, allowed = head_regions(crop, landmarks)
+    if skin.sum() < 50:
+        return styled
+    styled_lab = cv2.cvtColor(styled, cv2.COLOR_RGB2Lab).astype(np.float32)
+    photo_lab = cv2.cvtColor(photo, cv2.COLOR_RGB2Lab).astype(np.float32)
+    shift = photo_lab[skin].mean(axis=0) - styled_lab[skin].mean(axis=0)
+    tone = np.median(styled_lab[skin][:, 1:], axis=0)
+    # Full shift within about 6 Lab steps of the skin's hue, none beyond 18.
+    distance = np.linalg.norm(styled_lab[..., 1:] - tone, axis=-1)
+    weight = np.clip(1.5 - distance / 12, 0, 1)
+    weight *= cv2.GaussianBlur(allowed.astype(np.float32), (0, 0), 0.1 * crop.unit)
+    out = styled_lab + shift * weight[..., None]
+    return cv2.cvtColor(np.clip(out + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)

@@ -24,49 +24,98 @@ class WarpResult:
         return cv2.remap(channel, *self.maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+# Lip lines, each from the subject's right corner (viewer's left) to the left one.
+UPPER_INNER = [60, 61, 62, 63, 64]
+LOWER_INNER = [60, 67, 66, 65, 64]
+UPPER_OUTER = [49, 50, 51, 52, 53]
+LOWER_OUTER = [59, 58, 57, 56, 55]
+
+
+def lip_gap(points: np.ndarray) -> float:
+    """Mean distance between the inner lips at their middle three points."""
+    return float(np.mean(points[[67, 66, 65], 1] - points[[61, 62, 63], 1]))
+
+
+def mouth_opening(params: ExpressionParams, photo_gap: float, unit: float) -> float:
+    """The gap between the inner lips that ``params`` ends with, in pixels."""
+    wanted = params.mouth_open * 0.42 * unit
+    if wanted < 0.1 * unit:
+        # A sliver between the lips reads as a glitch at sticker size: a smile shows a row of
+        # teeth, any other face presses the lips together.
+        smiles = params.mouth_curve > 0.3 and params.teeth > 0 and wanted > 0
+        wanted = 0.15 * unit if smiles else 0.0
+    if params.mouth_curve > 0.3:
+        wanted = max(wanted, photo_gap)  # a smile may keep the teeth it has
+    return wanted
+
+
+def _line_at(points: np.ndarray, line: list[int], xs: np.ndarray) -> np.ndarray:
+    """Heights of the lip ``line`` at ``xs`` (linear between its landmarks)."""
+    x, y = points[line, 0], points[line, 1]
+    order = np.argsort(x)
+    return np.interp(xs, x[order], y[order])
+
+
+def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float,
+                   gap: float) -> np.ndarray:
+    """New positions of the 20 mouth landmarks (48..67), the lips ``gap`` apart.
+
+    The mouth is redrawn rather than nudged, because the photo may already smile or show
+    teeth and the asked expression must win over it: the inner upper lip becomes a parabola
+    whose corners sit ``bend`` above its centre (below for a frown), the inner lower lip
+    hangs the expression's opening under it (most at the centre, none at the corners), and
+    the outer lips keep the photo's lip thickness over those lines."""
+    t = p.copy()
+    centre_x = (p[48, 0] + p[54, 0]) / 2
+    half = max((p[54, 0] - p[48, 0]) / 2, 1.0)
+    new_half = half * (1 + 0.5 * params.mouth_width)
+    top = p[62, 1] - params.mouth_open * 0.05 * unit  # the upper lip rises as the jaw drops
+    bend = (params.mouth_curve * (0.2 if params.mouth_curve > 0 else 0.3) - 0.03) * unit
+    inner_reach = max(abs(p[[60, 64], 0] - centre_x).mean() / half, 0.3)
+
+    def upper(s):
+        return top - bend * s ** 2
+
+    def lower(s):
+        # Full almost out to the corners: an open mouth is round (an O, a D), not a funnel.
+        return upper(s) + gap * np.sqrt(np.clip(1 - (s / inner_reach) ** 4, 0, 1))
+
+    index = np.arange(48, 68)
+    s = (p[index, 0] - centre_x) / half
+    # The jaw drop rounds the lower lip: its side points move out towards the corners.
+    s[np.isin(index, [56, 58, 65, 67])] *= 1 + 0.6 * params.mouth_open
+    s_of = dict(zip(index.tolist(), s))
+    t[index, 0] = centre_x + s * new_half
+    for i in (48, 54):
+        t[i, 1] = upper(np.sign(s_of[i]))
+    for i in UPPER_INNER:
+        t[i, 1] = upper(s_of[i])
+    for i in LOWER_INNER[1:-1]:
+        t[i, 1] = lower(s_of[i])
+    for outer, inner, line in ((UPPER_OUTER, upper, UPPER_INNER),
+                               (LOWER_OUTER, lower, LOWER_INNER)):
+        thickness = p[outer, 1] - _line_at(p, line, p[outer, 0])
+        t[outer, 1] = inner(np.array([s_of[i] for i in outer])) + thickness
+    return t
+
+
 def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) -> np.ndarray:
     """Where each landmark goes for ``params``. ``points`` are upright (eyes level); ``unit``
     is the eye-to-mouth distance in pixels."""
     p = points.astype(np.float64)
-    t = p.copy()
-    mouth_width = np.linalg.norm(p[54] - p[48])
-    mouth_centre = (p[48] + p[54]) / 2
-
-    # The photo may already smile or show teeth, so curve and opening are set absolutely:
-    # corners end where the expression wants them relative to the upper lip's centre, and the
-    # gap between the lips becomes the expression's opening (a sad face closes a grin).
-    gap = max(0.0, float(np.mean(p[[65, 66, 67], 1]) - np.mean(p[[61, 62, 63], 1])))
-    wanted_gap = params.mouth_open * 0.42 * unit
-    if params.mouth_curve > 0.3:
-        wanted_gap = max(wanted_gap, gap)  # a smile may keep the teeth it has
-    drop = wanted_gap - gap
-    upper_centre = p[62, 1] - params.mouth_open * 0.05 * unit
-
-    spread = params.mouth_width * 0.5 * mouth_width
-    follow = {60: 0.95, 49: 0.55, 59: 0.6, 61: 0.45, 67: 0.45, 50: 0.15, 58: 0.2}
-    mirror = {60: 64, 49: 53, 59: 55, 61: 63, 67: 65, 50: 52, 58: 56}
-    for corner, side_points in ((48, follow), (54, {mirror[k]: v for k, v in follow.items()})):
-        wanted = upper_centre + (0.03 - params.mouth_curve * 0.16) * unit + 0.3 * max(drop, 0)
-        lift = wanted - p[corner, 1]
-        side = np.sign(p[corner, 0] - mouth_centre[0])
-        for index, weight in {corner: 1.0, **side_points}.items():
-            t[index, 1] += lift * weight
-            t[index, 0] += side * spread * weight * 0.5
-    # A smile pushes the cheeks up and out and deepens the lower lip's curve.
+    photo_gap = max(0.0, lip_gap(p))
+    gap = mouth_opening(params, photo_gap, unit)
+    t = _mouth_targets(p, params, unit, gap)
+    # A smile pushes the cheeks up and out.
     if params.mouth_curve > 0:
         for index in (2, 3, 4, 12, 13, 14):
             t[index, 1] -= params.mouth_curve * 0.04 * unit
-        for index in (57, 66):
-            t[index, 1] += params.mouth_curve * 0.03 * unit
 
-    # Jaw drop (or lift, closing an open mouth): lower lip and chin move, the upper lip rises
-    # a little when the mouth opens.
-    for index, weight in {66: 1.0, 65: 0.85, 67: 0.85, 57: 1.0, 56: 0.85, 58: 0.85, 55: 0.45,
-                          59: 0.45, 8: 0.9, 7: 0.8, 9: 0.8, 6: 0.6, 10: 0.6, 5: 0.35, 11: 0.35,
+    # The jaw drops (or lifts, closing an open mouth) with the lower lip.
+    drop = gap - photo_gap
+    for index, weight in {8: 0.9, 7: 0.8, 9: 0.8, 6: 0.6, 10: 0.6, 5: 0.35, 11: 0.35,
                           4: 0.12, 12: 0.12}.items():
         t[index, 1] += drop * weight
-    for index, weight in {61: 1.0, 62: 1.0, 63: 1.0, 50: 0.6, 51: 0.6, 52: 0.6}.items():
-        t[index, 1] -= params.mouth_open * 0.05 * unit * weight
 
     # Eyelids: narrowing comes mostly from below (the cheek rises), widening from above.
     for upper, lower, corners in (((37, 38), (40, 41), (36, 39)), ((43, 44), (46, 47), (42, 45))):
@@ -104,8 +153,8 @@ def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) 
 def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
                     targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Extra points around the face so the warp fades out smoothly: a ring over the forehead
-    that follows the brows a little, one outside the jaw, a still ring further out and the
-    frame."""
+    that follows the brows a little, one outside the jaw, one over the lips, a still ring
+    further out and the frame."""
     h, w = size
     source, target = [], []
     centre = points[27:36].mean(axis=0)
@@ -120,6 +169,15 @@ def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
         move = targets[index] - points[index]
         source.append(points[index] + outward)
         target.append(points[index] + outward + 0.3 * move)
+    # Points just around the corners and the upper lip move with them, so that the skin at the
+    # corners (a grin's creases and shadows) goes where the corners go instead of smiling on.
+    # Under the lower lip the jaw points already carry the skin; more points there fold it.
+    mouth_centre = points[48:60].mean(axis=0)
+    for index in range(48, 55):
+        outward = points[index] - mouth_centre
+        outward = outward / (np.linalg.norm(outward) + 1e-6) * 0.14 * unit
+        source.append(points[index] + outward)
+        target.append(points[index] + outward + 0.85 * (targets[index] - points[index]))
     # A still ring further out keeps the change local: hair and background stay put.
     for index in list(range(0, 17)) + list(range(17, 27)):
         outward = points[index] - centre
@@ -180,56 +238,84 @@ def piecewise_affine_maps(source: np.ndarray, target: np.ndarray, size: tuple[in
     return map_x, map_y
 
 
+def _curve_through(points: np.ndarray, steps: int = 8) -> np.ndarray:
+    """A Catmull-Rom curve through ``points``, ``steps`` samples per segment."""
+    padded = np.concatenate([points[:1], points, points[-1:]]).astype(np.float64)
+    u = np.linspace(0, 1, steps, endpoint=False)[:, None]
+    pieces = []
+    for a, b, c, d in zip(padded, padded[1:], padded[2:], padded[3:]):
+        pieces.append(0.5 * (2 * b + (c - a) * u + (2 * a - 5 * b + 4 * c - d) * u ** 2
+                             + (3 * b - a - 3 * c + d) * u ** 3))
+    return np.concatenate(pieces + [points[-1:]])
+
+
 def paint_mouth(image: np.ndarray, landmarks: np.ndarray, params: ExpressionParams,
                 unit: float) -> np.ndarray:
-    """Fill the gap between the inner lips with a dark mouth, upper teeth and a tongue."""
-    upper = landmarks[[60, 61, 62, 63, 64]]
-    lower = landmarks[[64, 65, 66, 67, 60]]
-    opening = float(np.mean(landmarks[[65, 66, 67], 1] - landmarks[[63, 62, 61], 1]))
+    """Draw the inside of an open mouth between the inner lips: a dark interior shaded deeper
+    towards its middle and the throat, a band of upper teeth hanging from the upper lip's
+    curve, and the tongue at the bottom once the mouth is open wide enough to show it."""
+    opening = lip_gap(landmarks)
     if opening < 0.04 * unit:
         return image
     h, w = image.shape[:2]
-    scale = 4  # draw at 4x for smooth edges, then average down
-    polygon = np.concatenate([upper, lower[1:-1]])
+    # From outer corner to outer corner (the dark ends show where the mouth's curve goes),
+    # each lip a smooth curve: straight segments between five points make a funnel of an O.
+    polygon = np.concatenate([_curve_through(landmarks[[48, 61, 62, 63, 54]]),
+                              _curve_through(landmarks[[54, 65, 66, 67, 48]])])
     mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    # Drawn at 4x (shift=2) for smooth edges.
+    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
     mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, unit * 0.006)).astype(np.float32) / 255
 
-    top = float(landmarks[[61, 62, 63], 1].mean())
-    ys = (np.arange(h, dtype=np.float32)[:, None] - top) / max(opening, 1.0)
-    ys = np.broadcast_to(ys, (h, w))
-    inside = np.empty((h, w, 3), np.float32)
-    inside[:] = (70, 22, 28)
-    inside *= (1.0 - 0.45 * np.clip(ys, 0, 1))[..., None]  # darker towards the throat
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    lip_top = _line_at(landmarks, UPPER_INNER, xs[0])[None, :]
+    lip_bottom = _line_at(landmarks, LOWER_INNER, xs[0])[None, :]
+    local_gap = np.maximum(lip_bottom - lip_top, 1.0)
+    centre_x = float(landmarks[UPPER_INNER, 0].mean())
+    half_width = max(0.5 * float(np.ptp(landmarks[UPPER_INNER, 0])), 1.0)
+    side = np.abs(xs - centre_x) / half_width  # 0 in the middle, 1 at the corners
+    depth = np.clip((ys - lip_top) / local_gap, 0, 1)  # 0 at the upper lip, 1 at the lower
+
+    # The interior: lit dark red by the lips, nearly black deep inside and low down.
+    shadow = np.clip((1 - side) * 0.55 + depth * 0.45, 0, 1)
+    rim, deep = np.array((120, 42, 48), np.float32), np.array((26, 8, 12), np.float32)
+    inside = rim + (deep - rim) * shadow[..., None]
+
     if params.teeth > 0:
-        # Upper teeth hang from the upper lip's curve, fill the middle of the mouth (not its
-        # corners) and are shaded darker downwards and sideways.
-        tooth_height = min(0.09 * unit, 0.45 * opening) * params.teeth
-        xs = np.arange(w, dtype=np.float32)
-        lip_x, lip_y = upper[:, 0], upper[:, 1]
-        order = np.argsort(lip_x)
-        lip_line = np.interp(xs, lip_x[order], lip_y[order])[None, :]
-        depth = (np.arange(h, dtype=np.float32)[:, None] - lip_line) / max(tooth_height, 1.0)
-        centre_x = float(upper[:, 0].mean())
-        half_width = 0.5 * float(np.ptp(lip_x))
-        side = np.abs(xs - centre_x)[None, :] / max(half_width, 1.0)
-        teeth = np.clip((1 - depth) * tooth_height / 1.5, 0, 1) * np.clip((0.85 - side) * 6, 0, 1)
-        shade = (1.0 - 0.18 * np.clip(depth, 0, 1)) * (1.0 - 0.25 * np.clip(side, 0, 1))
-        teeth = teeth[..., None]
-        enamel = np.array((232, 226, 214), np.float32) * shade[..., None]
-        inside = inside * (1 - teeth) + enamel * teeth
-    tongue_centre = landmarks[66] - (0, 0.18 * opening)
-    tongue = ((np.arange(w)[None, :] - tongue_centre[0]) / (0.22 * unit)) ** 2 + (
-        (np.arange(h)[:, None] - landmarks[66, 1]) / (0.45 * opening)) ** 2
-    tongue = np.clip((1 - tongue) * 3, 0, 1)[..., None] * (opening > 0.12 * unit)
-    inside = inside * (1 - tongue * 0.8) + np.array((190, 75, 80), np.float32) * tongue * 0.8
+        # Upper teeth hang from the lip's curve, never fill more than half of the opening, fade
+        # before the corners and show faint gaps between the front teeth.
+        tooth_height = np.minimum(0.1 * unit, 0.5 * local_gap) * np.sqrt(params.teeth)
+        below_lip = (ys - lip_top) / np.maximum(tooth_height, 1.0)
+        teeth = np.clip((1 - below_lip) * tooth_height / 1.5, 0, 1) * np.clip(
+            (0.85 - side) * 6, 0, 1) * (below_lip > -0.2)
+        tooth_width = 0.11 * unit
+        seams = np.abs(((xs - centre_x) / tooth_width + 0.5) % 1 - 0.5) * tooth_width
+        seam = np.clip(1 - seams / max(0.012 * unit, 0.6), 0, 1) * np.clip(below_lip, 0, 1)
+        shade = (1 - 0.22 * np.clip(below_lip, 0, 1)) * (1 - 0.3 * side) * (1 - 0.25 * seam)
+        enamel = np.array((238, 233, 222), np.float32) * shade[..., None]
+        inside += (enamel - inside) * teeth[..., None]
+
+    if opening > 0.12 * unit:
+        # The tongue: a flattened oval resting on the lower lip, lighter on its upper surface.
+        tongue_top = landmarks[66, 1] - 0.45 * opening
+        radius_x = 0.55 * half_width
+        oval = ((xs - centre_x) / radius_x) ** 2 + (
+            (ys - landmarks[66, 1]) / (landmarks[66, 1] - tongue_top)) ** 2
+        tongue = np.clip((1 - oval) * 4, 0, 1) * (ys < landmarks[66, 1] + 0.05 * unit)
+        surface = np.clip((ys - tongue_top) / (0.45 * opening), 0, 1)
+        flesh = np.array((190, 88, 95), np.float32) + (
+            np.array((130, 45, 55), np.float32) - (190, 88, 95)) * surface[..., None]
+        inside += (flesh - inside) * tongue[..., None]
+
     out = image.astype(np.float32) * (1 - mask[..., None]) + inside * mask[..., None]
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def close_mouth(image: np.ndarray, landmarks: np.ndarray, unit: float) -> np.ndarray:
-    """Cover what is left of teeth once the warp has closed an open mouth: lip colour along
-    the line where the lips meet, and a thin dark seam."""
+    """Cover what is left of the photo's open mouth once the warp has reshaped it: lip colour
+    along the line where the lips meet, and a dark seam from corner to corner that shows the
+    mouth's new curve."""
     h, w = image.shape[:2]
     inner = landmarks[[60, 61, 62, 63, 64, 65, 66, 67]]
     outer = landmarks[[48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59]]
@@ -239,15 +325,16 @@ def close_mouth(image: np.ndarray, landmarks: np.ndarray, unit: float) -> np.nda
     lip = np.median(np.array(samples, np.float32), axis=0)
     mask = np.zeros((h, w), np.uint8)
     line = np.round(np.concatenate([inner, inner[:1]]) * 4).astype(np.int32)
-    cv2.polylines(mask, [line], False, 255, max(1, round(0.05 * unit)), cv2.LINE_AA, shift=2)
+    cv2.polylines(mask, [line], False, 255, max(1, round(0.15 * unit)), cv2.LINE_AA, shift=2)
     cv2.fillPoly(mask, [line], 255, cv2.LINE_AA, shift=2)
     mask = cv2.GaussianBlur(mask, (0, 0), 0.012 * unit).astype(np.float32)[..., None] / 255
     seam = np.zeros((h, w), np.uint8)
-    cv2.polylines(seam, [np.round(inner[:5] * 4).astype(np.int32)], False, 255,
-                  max(1, round(0.012 * unit)), cv2.LINE_AA, shift=2)
+    seam_line = landmarks[[48] + UPPER_INNER + [54]]
+    cv2.polylines(seam, [np.round(seam_line * 4).astype(np.int32)], False, 255,
+                  max(1, round(0.03 * unit)), cv2.LINE_AA, shift=2)
     seam = cv2.GaussianBlur(seam, (0, 0), 0.006 * unit).astype(np.float32)[..., None] / 255
     out = image.astype(np.float32) * (1 - mask) + lip * mask
-    out = out * (1 - 0.6 * seam) + lip * 0.35 * 0.6 * seam
+    out = out * (1 - 0.9 * seam) + lip * 0.25 * 0.9 * seam
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -273,16 +360,18 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     map_x, map_y = xs + dx, ys + dy
     warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    gap_before = float(np.mean(landmarks[[65, 66, 67], 1] - landmarks[[61, 62, 63], 1]))
-    gap_after = float(np.mean(targets[[65, 66, 67], 1] - targets[[61, 62, 63], 1]))
+    gap_before, gap_after = lip_gap(landmarks), lip_gap(targets)
     # Painting touches only the mouth: work on a box around it.
     x0, y0 = np.maximum(np.floor(targets[48:68].min(axis=0) - 0.3 * unit), 0).astype(int)
     x1, y1 = np.minimum(np.ceil(targets[48:68].max(axis=0) + 0.3 * unit), (w, h)).astype(int)
     box = warped[y0:y1, x0:x1]
     local = targets - (x0, y0)
-    if gap_after < 0.04 * unit < gap_before:
+    # A smile keeps the teeth the photo shows. Any other face covers the photo's open mouth
+    # (a grin made to cry) and draws its own inside where the lips part.
+    kept = params.mouth_curve > 0.3 and gap_after <= gap_before + 0.03 * unit
+    if gap_before > 0.04 * unit and not kept:
         box = close_mouth(box, local, unit)
-    if gap_after > gap_before + 0.03 * unit:  # only a mouth the warp opened; real teeth stay
+    if gap_after >= 0.04 * unit and not kept:
         box = paint_mouth(box, local, params, unit)
     warped[y0:y1, x0:x1] = box
     return WarpResult(warped, targets, (map_x, map_y))

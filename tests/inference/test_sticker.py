@@ -205,6 +205,31 @@ def test_the_anime_style_keeps_the_expression_and_the_person(astronaut):
     assert (points[66, 1] - points[62, 1]) / eye_to_mouth > 0.22  # still wide open (photo: 0.17)
 
 
+def _skin_tone(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[skin].astype(float).mean(axis=0)
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "biden.jpg"])
+def test_the_anime_style_keeps_the_persons_skin_tone(astronaut, face_photo, photo):
+    from inference.anime import stylize
+    from inference.sticker.cutout import head_regions, keep_skin_tone
+    from inference.sticker.headcrop import crop_head
+
+    rgb = astronaut if photo == "astronaut" else face_photo(photo)
+    crop = crop_head(rgb, detect_faces(rgb)[0].landmarks)
+    styled = stylize(crop.image, mode="full").image
+    styled = np.asarray(styled.convert("RGB")) if isinstance(styled, Image.Image) else styled
+    skin, allowed = head_regions(crop)
+    tone = _skin_tone(crop.image, skin)
+    assert np.linalg.norm(_skin_tone(styled, skin) - tone) > 4  # the style drifts the skin
+    kept = keep_skin_tone(styled, crop.image, crop)
+    assert np.linalg.norm(_skin_tone(kept, skin) - tone) < 2
+    # Only skin moves: the background keeps the style's colours.
+    assert np.abs(kept[~allowed].astype(int) - styled[~allowed]).mean() < 1
+
+
 def test_the_command_line_writes_sticker_preview_gif_and_metadata(tmp_path):
     import json
 
