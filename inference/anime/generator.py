@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 
+Upsample = Callable[[torch.Tensor, tuple[int, int], int], torch.Tensor]  # (x, size, stage)
+
 # Per thread (and per asyncio task): norm -> the (mean, variance) list a run appends to, or the
 # (2,) mean, variance tensor it replays; generator -> the upsampling that replaces its own.
 _recording: ContextVar[dict | None] = ContextVar("image_norm_recording", default=None)
@@ -152,7 +154,7 @@ class Generator(nn.Module):
             yield
 
     @contextmanager
-    def upsampling_with(self, upsample: Callable[[torch.Tensor, tuple[int, int], int], torch.Tensor]):
+    def upsampling_with(self, upsample: Upsample):
         """Within the block, this thread's runs upsample with ``upsample(x, size, stage)``."""
         with _bound(_upsampling, {self: upsample}):
             yield
