@@ -143,12 +143,13 @@ def _celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def start_celery_worker(database_url: str, log_path: Path, *, concurrency: int = 2,
-                        extra_env: dict | None = None) -> subprocess.Popen:
+                        extra_env: dict | None = None, pool: str = "prefork",
+                        queues: str = "cpu,gpu") -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "DEV_LOGIN": "1", **(extra_env or {})}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "backend", "worker", "-Q", "cpu,gpu",
-             "--concurrency", str(concurrency), "--pool", "prefork", "--without-gossip",
+            [sys.executable, "-m", "celery", "-A", "backend", "worker", "-Q", queues,
+             "--concurrency", str(concurrency), "--pool", pool, "--without-gossip",
              "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
              "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -176,6 +177,26 @@ def stop_process(proc: subprocess.Popen) -> None:
             except ProcessLookupError:
                 pass
             proc.wait()
+
+
+@pytest.fixture
+def threaded_celery_worker(django_db_setup, transactional_db, tmp_path, monkeypatch):
+    """A real Celery worker running 4 jobs at once on threads of one process (``-P threads``),
+    as a threaded production worker would; the test's sticker and anime jobs are routed to a
+    queue of its own, so the shared prefork worker never takes them (services stack only)."""
+    from dataclasses import replace
+
+    from backend.jobs.pipelines import REGISTRY
+    from tests.backend.test_websocket import database_url
+
+    queue = f"threads-{uuid.uuid4().hex[:8]}"
+    for mode in ("sticker", "anime"):
+        monkeypatch.setitem(REGISTRY, mode, replace(REGISTRY[mode], queue=queue))
+    log_path = tmp_path / "threaded-worker.log"
+    proc = start_celery_worker(database_url(), log_path, concurrency=4, pool="threads",
+                               queues=queue)
+    yield {"process": proc, "log": log_path}
+    stop_process(proc)
 
 
 @pytest.fixture

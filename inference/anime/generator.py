@@ -3,15 +3,38 @@ animegan2-pytorch checkpoints (77 tensors). Input and output are RGB scaled to [
 
 Its normalisation is GroupNorm with one group: statistics over the whole image. Tiled inference
 needs those statistics to be the same in every tile, so each norm layer can record the
-statistics of one run and replay them in later runs (see ``tiling.py``).
+statistics of one run and replay them in later runs (see ``tiling.py``). What a run records or
+replays, and the upsampling grid tiling swaps in, live in context variables of the calling
+thread, never on the modules: one generator serves many threads at once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+Upsample = Callable[[torch.Tensor, tuple[int, int], int], torch.Tensor]  # (x, size, stage)
+
+# Per thread (and per asyncio task): norm -> the (mean, variance) list a run appends to, or the
+# (2,) mean, variance tensor it replays; generator -> the upsampling that replaces its own.
+_recording: ContextVar[dict | None] = ContextVar("image_norm_recording", default=None)
+_replaying: ContextVar[dict | None] = ContextVar("image_norm_replaying", default=None)
+_upsampling: ContextVar[dict | None] = ContextVar("generator_upsampling", default=None)
+
+
+@contextmanager
+def _bound(variable: ContextVar, values: dict):
+    """Within the block, ``variable`` also maps ``values`` (in this thread only)."""
+    token = variable.set({**(variable.get() or {}), **values})
+    try:
+        yield
+    finally:
+        variable.reset(token)
 
 
 class ImageNorm(nn.GroupNorm):
@@ -19,17 +42,17 @@ class ImageNorm(nn.GroupNorm):
 
     def __init__(self, channels: int) -> None:
         super().__init__(num_groups=1, num_channels=channels, affine=True)
-        self.recorded: list[torch.Tensor] | None = None
-        self.replayed: torch.Tensor | None = None  # (2,) mean, variance
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.replayed is None and self.recorded is None:
+        replayed = (_replaying.get() or {}).get(self)
+        recorded = (_recording.get() or {}).get(self)
+        if replayed is None and recorded is None:
             return F.group_norm(x, 1, self.weight, self.bias, self.eps)
-        if self.replayed is not None:
-            mean, variance = self.replayed[0], self.replayed[1]
+        if replayed is not None:
+            mean, variance = replayed[0], replayed[1]
         else:
             variance, mean = torch.var_mean(x.float(), dim=(1, 2, 3), unbiased=False)
-            self.recorded.append(torch.stack([mean[0], variance[0]]))
+            recorded.append(torch.stack([mean[0], variance[0]]))
             mean, variance = mean[0], variance[0]
         scale = self.weight.float() * torch.rsqrt(variance + self.eps)
         shift = self.bias.float() - mean * scale
@@ -107,6 +130,9 @@ class Generator(nn.Module):
 
     def upsample(self, x: torch.Tensor, size: tuple[int, int], stage: int) -> torch.Tensor:
         """Bilinear, align_corners=True, to an exact size; tiling swaps in the whole image's grid."""
+        replaced = (_upsampling.get() or {}).get(self)
+        if replaced is not None:
+            return replaced(x, size, stage)
         return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
     def norms(self) -> list[ImageNorm]:
@@ -114,27 +140,24 @@ class Generator(nn.Module):
 
     @contextmanager
     def recording_statistics(self):
-        """Within the block, runs append each norm's (mean, variance); yields the list of lists."""
-        recorded = []
-        for norm in self.norms():
-            norm.recorded = []
-            recorded.append(norm.recorded)
-        try:
-            yield recorded
-        finally:
-            for norm in self.norms():
-                norm.recorded = None
+        """Within the block, this thread's runs append each norm's (mean, variance); yields the
+        list of lists."""
+        recorded = {norm: [] for norm in self.norms()}
+        with _bound(_recording, recorded):
+            yield list(recorded.values())
 
     @contextmanager
     def replaying_statistics(self, statistics: list[torch.Tensor]):
-        """Within the block, every norm uses the given (mean, variance) instead of its input's."""
-        for norm, stats in zip(self.norms(), statistics, strict=True):
-            norm.replayed = stats
-        try:
+        """Within the block, every norm uses the given (mean, variance) instead of its input's
+        in this thread's runs."""
+        with _bound(_replaying, dict(zip(self.norms(), statistics, strict=True))):
             yield
-        finally:
-            for norm in self.norms():
-                norm.replayed = None
+
+    @contextmanager
+    def upsampling_with(self, upsample: Upsample):
+        """Within the block, this thread's runs upsample with ``upsample(x, size, stage)``."""
+        with _bound(_upsampling, {self: upsample}):
+            yield
 
 
 def to_tensor(rgb) -> torch.Tensor:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -47,10 +46,10 @@ class GeneratorRunner:
     """
 
     def __init__(self, generator: Generator, *, backend: str | None = None) -> None:
+        # Shared by every thread without a lock: the eager modules keep no state between runs
+        # (tiling's statistics are per thread, see generator.py) and an ORT session's ``run``
+        # is documented as safe to call concurrently.
         self.generator = generator.eval()
-        # The eager modules record and replay statistics in their norm layers while tiling:
-        # one such run at a time.
-        self._eager_lock = threading.Lock()
         self._session = None
         self._bf16: Generator | None = None
         backend = backend or os.environ.get("ANIMEGAN_BACKEND") or "auto"
@@ -63,8 +62,7 @@ class GeneratorRunner:
     def run(self, rgb: np.ndarray, *, progress: Progress = silent) -> np.ndarray:
         if rgb.shape[0] * rgb.shape[1] > UNTILED_MAX_PIXELS:
             # Tiles replay whole-image statistics, which only the eager modules can do.
-            with self._eager_lock:
-                return tiling.run_tiled(self._eager, rgb, progress=progress)
+            return tiling.run_tiled(self._eager, rgb, progress=progress)
         out = self.run_whole(rgb)
         progress("generator", 1.0)
         return out
@@ -75,7 +73,7 @@ class GeneratorRunner:
             x = to_tensor(rgb).numpy()
             (y,) = self._session.run(None, {"image": x})
             return to_rgb(torch.from_numpy(y))
-        with self._eager_lock, torch.inference_mode():
+        with torch.inference_mode():
             return to_rgb(self._eager(to_tensor(rgb)))
 
     @property

@@ -10,8 +10,6 @@ Three things would make a tile disagree with the whole-image result, and each is
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import cv2
 import numpy as np
 import torch
@@ -90,9 +88,8 @@ def _downsampled(length: int) -> int:
     return (length - 2) // 2 + 1
 
 
-@contextmanager
 def _whole_image_grid(generator: Generator, image_size: tuple[int, int], origin: tuple[int, int]):
-    """Within the block, the generator's upsamplings sample a tile at the positions the whole
+    """A context in which the generator's upsamplings sample a tile at the positions the whole
     image's align_corners grid would, instead of the tile's own grid."""
     full = image_size
     half = tuple(_downsampled(n) for n in full)
@@ -109,11 +106,7 @@ def _whole_image_grid(generator: Generator, image_size: tuple[int, int], origin:
         )
         return torch.einsum("oh,nchw,pw->ncop", rows.to(x.dtype), x, columns.to(x.dtype))
 
-    generator.upsample = upsample
-    try:
-        yield
-    finally:
-        del generator.upsample  # back to the class's whole-image upsampling
+    return generator.upsampling_with(upsample)
 
 
 def _interpolation_matrix(source_length, target_length, source_origin, target_origin, local_in, local_out):

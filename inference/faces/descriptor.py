@@ -1,8 +1,6 @@
 """128-d face descriptors (dlib_face_recognition_resnet_model_v1): same person when closer than 0.6."""
 from __future__ import annotations
 
-import threading
-
 import dlib
 import numpy as np
 
@@ -11,8 +9,6 @@ from inference.faces.detect import Face, checked_rgb
 
 SAME_PERSON_DISTANCE = 0.6
 
-_net_lock = threading.Lock()
-
 
 def face_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
     """The face's 128-d descriptor, from the image and the face's 68 landmarks."""
@@ -20,9 +16,7 @@ def face_descriptor(rgb: np.ndarray, face: Face) -> np.ndarray:
     left, top, right, bottom = face.box
     points = dlib.points([dlib.point(round(float(x)), round(float(y))) for x, y in face.landmarks])
     shape = dlib.full_object_detection(dlib.rectangle(left, top, right, bottom), points)
-    # dlib's DNN keeps per-call buffers inside the network: one call at a time.
-    with _net_lock:
-        descriptor = models.descriptor_net().compute_face_descriptor(rgb, shape)
+    descriptor = models.descriptor_net().compute_face_descriptor(rgb, shape)  # this thread's net
     return np.asarray(descriptor, dtype=np.float32)
 
 

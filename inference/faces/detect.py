@@ -1,7 +1,7 @@
 """Find faces with dlib (HOG by default, the CNN detector on request) and describe each one."""
 from __future__ import annotations
 
-import threading
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -16,8 +16,10 @@ from inference.faces.pose import frontal_score, head_pose, quality_score
 _DETECTION_LONG_SIDE = 800
 # Below this long side the HOG detector (smallest face ~80 px) needs one upsampling.
 _UPSAMPLE_BELOW = 400
-
-_cnn_lock = threading.Lock()
+# Above any real detection's score: HOG margins of faces stay below ~4 and CNN confidences below
+# ~2, while a detector whose memory was overwritten (two threads in one dlib object) scored
+# 1e6 to 1e38.
+_MAX_SCORE = 100.0
 
 
 @dataclass(frozen=True)
@@ -94,15 +96,30 @@ def _detect_boxes(rgb: np.ndarray, detector: str,
     if detector == "hog":
         rects, scores, _ = models.hog_detector().run(work, upsample, 0.0)
     else:
-        # dlib's DNNs keep per-call buffers inside the network: one call at a time.
-        with _cnn_lock:
+        with models.cnn_lock:
             found = models.cnn_detector()(work, upsample)
         rects, scores = [d.rect for d in found], [d.confidence for d in found]
+    for rect, score in zip(rects, scores):
+        _check_possible(rect, score, work.shape)
     return [
         ((round(r.left() / scale), round(r.top() / scale), round(r.right() / scale),
           round(r.bottom() / scale)), float(score))
         for r, score in zip(rects, scores)
     ]
+
+
+def _check_possible(rect: dlib.rectangle, score: float, shape: tuple[int, ...]) -> None:
+    """Refuse a detection no detector could make on this image, rather than draw it: a box
+    centred off the photo (a real face cut by the frame keeps its centre on it) or an
+    impossible score. Seen when a detector's memory is overwritten; the job must fail."""
+    height, width = shape[:2]
+    centre_x, centre_y = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
+    on_photo = 0 <= centre_x < width and 0 <= centre_y < height
+    if on_photo and math.isfinite(score) and abs(score) <= _MAX_SCORE:
+        return
+    raise InferenceError(
+        f"The face detector returned an impossible face ({rect}, score {score:.3g}) on a "
+        f"{width}x{height} image; nothing was drawn. Try again.", code="bad_detection")
 
 
 def checked_rgb(rgb: np.ndarray) -> np.ndarray:

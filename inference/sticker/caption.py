@@ -90,6 +90,9 @@ def find_font(font_path: str | os.PathLike | None = None) -> str:
         "fonts-wqy-microhei) or set STICKER_FONT to a .ttf/.ttc file.")
 
 
+# One font object per file and size serves every thread: a FreeType face must not be used by two
+# threads at once, and Pillow keeps the GIL through each call on it (free-threaded Pythons lock
+# each font instead).
 @lru_cache(maxsize=64)
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size)

@@ -130,6 +130,7 @@ _INDEX = _build_index()
 
 @lru_cache(maxsize=1)
 def _to_simplified():
+    """One converter shared by every thread: converting only reads its loaded dictionaries."""
     try:
         import opencc
     except ImportError:  # traditional characters then simply match fewer words
