@@ -1,9 +1,11 @@
 """Turn an untrusted upload into a clean image: a known format, bounded in bytes and pixels,
-upright, 8-bit RGB(A), re-encoded with no metadata. Pure: takes bytes, returns bytes."""
+upright, 8-bit RGB(A), no larger than the working size, re-encoded with no metadata.
+Pure: takes bytes, returns bytes."""
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,9 @@ JPEG_QUALITY = 92
 _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 _ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
 _SIXTEEN_BIT_GRAY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
+# Modes whose pixels Pillow resamples correctly as they are; the rest (palettes, keyed
+# transparency, 16-bit) are converted to 8-bit RGB(A) at full size first.
+_RESAMPLES_AS_IS = {"RGB", "RGBA", "L", "CMYK"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,10 @@ class CleanImage:
     image: Image.Image  # upright, RGB or RGBA, loaded; the pixels that `data` encodes
 
 
-def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> CleanImage:
+def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int,
+                   keep_side: int) -> CleanImage:
+    """The clean copy of ``data``. ``max_*`` bound what is accepted; ``keep_side`` bounds what
+    is kept: a larger picture is scaled down so its long side is ``keep_side``."""
     if not data:
         raise BadRequest("The file is empty; choose a photo and upload it again.",
                          code="empty_file")
@@ -43,9 +51,9 @@ def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: in
     if source_format is None:
         raise UnsupportedMedia(f"This is not an image we accept; upload a {_ACCEPTED} photo.")
 
-    picture = _decode(data, source_format, max_pixels=max_pixels, max_side=max_side)
-    picture = _to_srgb_8bit(picture)
-    return _encode(picture, source_format)
+    picture = _decode(data, source_format, max_pixels=max_pixels, max_side=max_side,
+                      keep_side=keep_side)
+    return _encode(_working_copy(picture, keep_side), source_format)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -63,7 +71,8 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) -> Image.Image:
+def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
+            keep_side: int) -> Image.Image:
     # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
     # turning the warning into an error is not thread-safe; never allow more than it does.
     if Image.MAX_IMAGE_PIXELS:
@@ -76,6 +85,12 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) 
             raise _too_many_pixels(max_pixels, max_side, f"{width}×{height} pixels")
         if width < 1 or height < 1:
             raise _corrupt()
+        if source_format == "jpeg" and max(width, height) > keep_side:
+            # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (draft mode) to the
+            # smallest size still at least the working size: a 40 MP photo is never whole in
+            # memory. The exact size comes from _working_copy.
+            ratio = keep_side / max(width, height)
+            picture.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
         picture.load()  # first frame only for GIF/WebP/APNG
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, max_side, "too large") from exc
@@ -86,9 +101,27 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) 
         # SyntaxError, ValueError, struct.error...); every one of them means "unreadable".
         raise _corrupt() from exc
     try:
-        return ImageOps.exif_transpose(picture)
+        ImageOps.exif_transpose(picture, in_place=True)  # in place: no copy when already upright
     except Exception:
-        return picture  # a damaged EXIF block costs the orientation, not the photo
+        pass  # a damaged EXIF block costs the orientation, not the photo
+    return picture
+
+
+def _working_copy(picture: Image.Image, keep_side: int) -> Image.Image:
+    """8-bit sRGB, long side at most ``keep_side``. Shrinking comes first where the mode allows
+    it, so colour conversion never makes a second full-size copy."""
+    if picture.mode in _RESAMPLES_AS_IS and "transparency" not in picture.info:
+        return _to_srgb_8bit(_shrink(picture, keep_side))  # resizing keeps the ICC profile
+    return _shrink(_to_srgb_8bit(picture), keep_side)
+
+
+def _shrink(picture: Image.Image, side: int) -> Image.Image:
+    long_side = max(picture.size)
+    if long_side <= side:
+        return picture
+    size = tuple(max(1, round(n * side / long_side)) for n in picture.size)
+    # reducing_gap: a fast box reduction by a whole factor first, then Lanczos for the rest.
+    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _to_srgb_8bit(picture: Image.Image) -> Image.Image:

@@ -12,7 +12,7 @@ from backend.errors import ServiceError
 from backend.uploads.sanitize import CleanImage, sanitize_image
 from tests.backend import hostile_images as hostile
 
-LIMITS = dict(max_bytes=5 * 2**20, max_pixels=25_000_000, max_side=8000)
+LIMITS = dict(max_bytes=5 * 2**20, max_pixels=25_000_000, max_side=8000, keep_side=8000)
 
 
 def clean(data: bytes, **limits) -> CleanImage:
@@ -221,3 +221,57 @@ def test_greyscale_becomes_rgb():
     result = clean(hostile.encode(Image.new("L", (8, 8), 90), "PNG"))
     assert result.image.mode == "RGB"
     assert close_to(result.image.getpixel((4, 4)), (90, 90, 90), 1)
+
+
+# --- kept at the working size ----------------------------------------------------------------
+
+def test_a_large_png_is_kept_with_its_long_side_at_the_working_size():
+    result = clean(hostile.encode(hostile.photo((3000, 1000)), "PNG"), keep_side=600)
+    assert (result.width, result.height) == (600, 200)
+    assert reopen(result).size == (600, 200) and result.image.size == (600, 200)
+    assert close_to(result.image.getpixel((300, 100)), (200, 120, 40))
+
+
+def test_a_picture_within_the_working_size_keeps_its_size():
+    result = clean(hostile.encode(hostile.photo((600, 200)), "PNG"), keep_side=600)
+    assert (result.width, result.height) == (600, 200)
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    decoded = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(self):
+        decoded.append(self.size)  # the size the decoder is about to produce
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    result = clean(hostile.encode(hostile.photo((4000, 3000)), "JPEG"), keep_side=900)
+    # Draft mode: the decoder scales by 1/4 (1000x750, the smallest >= 900 on the long side)
+    # instead of producing all 12 megapixels.
+    assert decoded[0] == (1000, 750)
+    assert (result.width, result.height) == (900, 675)
+    assert close_to(result.image.getpixel((450, 300)), (200, 120, 40))
+
+
+def test_a_large_rotated_jpeg_is_upright_and_capped():
+    stored = hostile.photo((3000, 1000), color=hostile.WHITE)
+    stored.paste(hostile.RED, (0, 0, 750, 500))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    result = clean(hostile.encode(stored, "JPEG", quality=95, exif=exif.tobytes()), keep_side=600)
+    assert (result.width, result.height) == (200, 600)
+    assert close_to(result.image.getpixel((180, 20)), hostile.RED, 40)  # stored top-left
+    assert close_to(result.image.getpixel((20, 580)), hostile.WHITE, 40)
+
+
+def test_a_large_palette_png_keeps_its_transparency_when_shrunk():
+    picture = Image.new("P", (2000, 1000), 1)
+    picture.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    picture.paste(0, (0, 0, 1000, 1000))
+    result = clean(hostile.encode(picture, "PNG", transparency=0), keep_side=500)
+    assert (result.format, result.width, result.height) == ("png", 500, 250)
+    assert result.image.getpixel((100, 100))[3] == 0
+    assert result.image.getpixel((400, 100)) == (255, 0, 0, 255)
