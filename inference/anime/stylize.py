@@ -15,10 +15,15 @@ from inference.errors import InferenceError
 from inference.faces import align_face, detect_faces
 from inference.faces.detect import checked_rgb
 from inference.progress import Progress, scaled, silent
+from inference.working_size import fit_within
 
 PROCEDURAL = "procedural"
 MODES = ("face", "full", "avatar")
 FACE_SIZE = 512
+# The long side each mode works at. face and full return the whole photo: 2048 px is twice a
+# phone screen's width and keeps the procedural scene under ~250 MB. avatar only needs the face
+# to fill its 512-px square: a face a third of the photo's width still does at 1536.
+WORKING_SIDE = {"face": 2048, "full": 2048, "avatar": 1536}
 
 
 @dataclass
@@ -68,10 +73,11 @@ def stylize(
     """Style a photo. ``mode``: "face" (styled face pasted onto a styled scene), "avatar" (the
     square styled face) or "full" (the whole photo). Without a face, face and avatar modes fall
     back to the whole-scene treatment and say so in ``fallback``. ``strength`` (0..1) sets how
-    far the procedural style moves the face toward anime proportions."""
-    rgb = checked_rgb(rgb)
+    far the procedural style moves the face toward anime proportions. A photo larger than the
+    mode's ``WORKING_SIDE`` is scaled down first."""
     if mode not in MODES:
         raise InferenceError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.", code="bad_request")
+    rgb = fit_within(checked_rgb(rgb), WORKING_SIDE[mode])
     timings: dict[str, float] = {}
     styler = _styler(style, models_dir, timings)
 
