@@ -20,9 +20,7 @@ JPEG_QUALITY = 92
 _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 _ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
 _SIXTEEN_BIT_GRAY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
-# Modes whose pixels Pillow resamples correctly as they are; the rest (palettes, keyed
-# transparency, 16-bit) are converted to 8-bit RGB(A) at full size first.
-_RESAMPLES_AS_IS = {"RGB", "RGBA", "L", "CMYK"}
+_BAND_PIXELS = 2_000_000  # pixels converted at a time when reducing a large picture
 
 
 @dataclass(frozen=True)
@@ -108,20 +106,30 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
 
 
 def _working_copy(picture: Image.Image, keep_side: int) -> Image.Image:
-    """8-bit sRGB, long side at most ``keep_side``. Shrinking comes first where the mode allows
-    it, so colour conversion never makes a second full-size copy."""
-    if picture.mode in _RESAMPLES_AS_IS and "transparency" not in picture.info:
-        return _to_srgb_8bit(_shrink(picture, keep_side))  # resizing keeps the ICC profile
-    return _shrink(_to_srgb_8bit(picture), keep_side)
-
-
-def _shrink(picture: Image.Image, side: int) -> Image.Image:
+    """8-bit sRGB with the long side at most ``keep_side``. A picture at least twice as large
+    is converted and box-reduced band by band, so no second full-size copy ever exists (a
+    palette image would otherwise become four times its size in RGBA); Lanczos does the rest."""
+    factor = max(picture.size) // keep_side
+    picture = _reduced_in_bands(picture, factor) if factor >= 2 else _to_srgb_8bit(picture)
     long_side = max(picture.size)
-    if long_side <= side:
+    if long_side <= keep_side:
         return picture
-    size = tuple(max(1, round(n * side / long_side)) for n in picture.size)
-    # reducing_gap: a fast box reduction by a whole factor first, then Lanczos for the rest.
-    return picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    size = tuple(max(1, round(n * keep_side / long_side)) for n in picture.size)
+    return picture.resize(size, Image.Resampling.LANCZOS)
+
+
+def _reduced_in_bands(picture: Image.Image, factor: int) -> Image.Image:
+    width, height = picture.size
+    # Bands a whole number of blocks high, so the result equals reducing the whole picture.
+    rows = max(1, _BAND_PIXELS // (width * factor)) * factor
+    reduced = None
+    for top in range(0, height, rows):
+        band = picture.crop((0, top, width, min(top + rows, height)))  # keeps palette and info
+        band = _to_srgb_8bit(band).reduce(factor)
+        if reduced is None:
+            reduced = Image.new(band.mode, (-(-width // factor), -(-height // factor)))
+        reduced.paste(band, (0, top // factor))
+    return reduced
 
 
 def _to_srgb_8bit(picture: Image.Image) -> Image.Image:
