@@ -20,10 +20,15 @@ from inference.working_size import fit_within
 PROCEDURAL = "procedural"
 MODES = ("face", "full", "avatar")
 FACE_SIZE = 512
-# The long side each mode works at. face and full return the whole photo: 1600 px is more than
-# a phone screen's width and keeps the scene's work near 160 MB (about 250 MB at 2048). avatar
-# only needs the face to fill its 512-px square: a face a third of the photo wide does at 1536.
-WORKING_SIDE = {"face": 1600, "full": 1600, "avatar": 1536}
+# The long side each mode works at. face and full return the whole photo, twice a phone
+# screen's width; the procedural style is drawn in pixels (line widths, filter sizes), so a
+# photo this size looks as it always did. avatar only needs the face to fill its 512-px square:
+# a face a third of the photo wide still does at 1536.
+WORKING_SIDE = {"face": 2048, "full": 2048, "avatar": 1536}
+# The procedural scene is painted in bands of rows with context above and below, so its float
+# buffers (~60 bytes a pixel) cover a band, not the photo. Its filters reach ~32 px: with 48
+# rows of context each band comes out exactly as in the whole picture.
+SCENE_BAND, SCENE_CONTEXT = 512, 48
 
 
 @dataclass
@@ -128,7 +133,7 @@ class _Procedural:
         return procedural.stylize_face(square, landmarks, strength=strength)
 
     def scene(self, rgb, progress):
-        return toon.scene(rgb)
+        return scene_in_bands(rgb)
 
 
 class _AnimeGan:
@@ -144,6 +149,18 @@ class _AnimeGan:
 
     def scene(self, rgb, progress):
         return self.checkpoint.runner.run(rgb, progress=progress)
+
+
+def scene_in_bands(rgb: np.ndarray, *, band: int = SCENE_BAND, context: int = SCENE_CONTEXT) -> np.ndarray:
+    """``toon.scene(rgb)``, painted ``band`` rows at a time (even numbers keep its half-scale
+    pass aligned)."""
+    height = rgb.shape[0]
+    out = np.empty_like(rgb)
+    for top in range(0, height, band):
+        bottom = min(top + band, height)
+        start, stop = max(0, top - context), min(height, bottom + context)
+        out[top:bottom] = toon.scene(rgb[start:stop])[top - start : bottom - start]
+    return out
 
 
 def _styler(style: str, models_dir, timings: dict[str, float]):

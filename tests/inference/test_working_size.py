@@ -63,3 +63,12 @@ def test_a_sticker_is_made_from_the_photo_at_its_working_size(monkeypatch, astro
                            text="开心", caption=False)
     assert detected_shapes == [(400, 400, 3)]
     assert sticker.sticker.size == (240, 240)
+
+
+@pytest.mark.parametrize("height", [1300, 1030])
+def test_the_scene_painted_in_bands_is_the_scene_painted_whole(astronaut, height):
+    from inference.anime import toon
+
+    # Even heights: the whole picture's half-scale pass is then exactly 2x, like each band's.
+    rgb = cv2.resize(astronaut, (701, height), interpolation=cv2.INTER_CUBIC)
+    assert np.array_equal(stylize_module.scene_in_bands(rgb, band=256), toon.scene(rgb))
