@@ -27,7 +27,7 @@ FACE_SIZE = 512
 WORKING_SIDE = {"face": 2048, "full": 2048, "avatar": 1536}
 # The procedural scene is painted in bands of rows with context above and below, so its float
 # buffers (~60 bytes a pixel) cover a band, not the photo. Its filters reach ~32 px: with 48
-# rows of context each band comes out exactly as in the whole picture.
+# rows of context each band comes out as in the whole picture (exactly, for an even height).
 SCENE_BAND, SCENE_CONTEXT = 512, 48
 
 
