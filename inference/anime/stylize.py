@@ -151,7 +151,8 @@ class _AnimeGan:
         return self.checkpoint.runner.run(rgb, progress=progress)
 
 
-def scene_in_bands(rgb: np.ndarray, *, band: int = SCENE_BAND, context: int = SCENE_CONTEXT) -> np.ndarray:
+def scene_in_bands(rgb: np.ndarray, *, band: int = SCENE_BAND,
+                   context: int = SCENE_CONTEXT) -> np.ndarray:
     """``toon.scene(rgb)``, painted ``band`` rows at a time (even numbers keep its half-scale
     pass aligned)."""
     height = rgb.shape[0]
