@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +23,10 @@ _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp"
 _ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
 _SIXTEEN_BIT_GRAY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _BAND_PIXELS = 2_000_000  # pixels converted at a time when reducing a large picture
+# Pictures decoding to more pixels than this (64 MB and up) take turns, one per process: four
+# uploads at the pixel limit at once would otherwise hold four full-size copies.
+_LARGE_DECODE_PIXELS = 16_000_000
+_large_decode = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,19 @@ def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: in
     if source_format is None:
         raise UnsupportedMedia(f"This is not an image we accept; upload a {_ACCEPTED} photo.")
 
-    picture = _decode(data, source_format, max_pixels=max_pixels, max_side=max_side,
-                      keep_side=keep_side)
-    return _encode(_working_copy(picture, keep_side), source_format)
+    # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
+    # turning the warning into an error is not thread-safe; never allow more than it does.
+    if Image.MAX_IMAGE_PIXELS:
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+    with _readable(max_pixels, max_side):
+        picture = _open(data, source_format, max_pixels=max_pixels, max_side=max_side,
+                        keep_side=keep_side)
+    large = picture.width * picture.height > _LARGE_DECODE_PIXELS
+    with _large_decode if large else nullcontext():
+        with _readable(max_pixels, max_side):
+            picture.load()  # first frame only for GIF/WebP/APNG
+        picture = _working_copy(_upright(picture), keep_side)
+    return _encode(picture, source_format)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -69,27 +85,29 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
-            keep_side: int) -> Image.Image:
-    # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
-    # turning the warning into an error is not thread-safe; never allow more than it does.
-    if Image.MAX_IMAGE_PIXELS:
-        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+def _open(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
+          keep_side: int) -> Image.Image:
+    """The picture, its header parsed and checked, its pixels not decoded yet."""
+    # Lazy: this parses the header only, so the size is known before any pixel is decoded.
+    picture = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[source_format]])
+    width, height = picture.size
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise _too_many_pixels(max_pixels, max_side, f"{width}×{height} pixels")
+    if width < 1 or height < 1:
+        raise _corrupt()
+    if source_format == "jpeg" and max(width, height) > keep_side:
+        # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (draft mode) to the
+        # smallest size still at least the working size: a 40 MP photo is never whole in
+        # memory. The exact size comes from _working_copy.
+        ratio = keep_side / max(width, height)
+        picture.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
+    return picture
+
+
+@contextmanager
+def _readable(max_pixels: int, max_side: int):
     try:
-        # Lazy: this parses the header only, so the size is known before any pixel is decoded.
-        picture = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[source_format]])
-        width, height = picture.size
-        if width > max_side or height > max_side or width * height > max_pixels:
-            raise _too_many_pixels(max_pixels, max_side, f"{width}×{height} pixels")
-        if width < 1 or height < 1:
-            raise _corrupt()
-        if source_format == "jpeg" and max(width, height) > keep_side:
-            # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (draft mode) to the
-            # smallest size still at least the working size: a 40 MP photo is never whole in
-            # memory. The exact size comes from _working_copy.
-            ratio = keep_side / max(width, height)
-            picture.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
-        picture.load()  # first frame only for GIF/WebP/APNG
+        yield
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, max_side, "too large") from exc
     except ServiceError:
@@ -98,6 +116,9 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
         # Hostile input reaches parsers that fail in many ways (OSError for truncation,
         # SyntaxError, ValueError, struct.error...); every one of them means "unreadable".
         raise _corrupt() from exc
+
+
+def _upright(picture: Image.Image) -> Image.Image:
     try:
         ImageOps.exif_transpose(picture, in_place=True)  # in place: no copy when already upright
     except Exception:

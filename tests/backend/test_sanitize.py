@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+import time
 import tracemalloc
 
 import numpy as np
@@ -289,3 +291,27 @@ def test_a_large_picture_reduced_band_by_band_shows_no_seams():
     difference = np.abs(np.asarray(result.image, np.float32) - expected)
     assert (result.width, result.height) == (600, 400)
     assert difference.max() <= 2  # a seam would be a row tens of levels off
+
+
+def test_large_pictures_take_turns_to_be_decoded(monkeypatch):
+    from backend.uploads import sanitize
+
+    inside, most = [0], [0]
+    working_copy = sanitize._working_copy
+
+    def counting_working_copy(picture, keep_side):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.3)  # long enough for the other upload to arrive
+        inside[0] -= 1
+        return working_copy(picture, keep_side)
+
+    monkeypatch.setattr(sanitize, "_working_copy", counting_working_copy)
+    large = hostile.encode(hostile.photo((5000, 4000)), "PNG")  # 20 MP: 80 MB decoded
+    uploads = [threading.Thread(target=clean, args=(large,), kwargs={"keep_side": 500})
+               for _ in range(2)]
+    for upload in uploads:
+        upload.start()
+    for upload in uploads:
+        upload.join()
+    assert most[0] == 1
