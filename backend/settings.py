@@ -198,6 +198,9 @@ DOWNLOAD_URL_TTL = env_int("DOWNLOAD_URL_TTL", 300)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 UPLOAD_MAX_SIDE = env_int("UPLOAD_MAX_SIDE", 12_000)
+# The long side of the copy that is kept: the largest working size of any mode (anime face and
+# full); 2048² decodes to 12 MB.
+UPLOAD_WORKING_SIDE = env_int("UPLOAD_WORKING_SIDE", 2048)
 UPLOAD_URL_TIMEOUT = env_float("UPLOAD_URL_TIMEOUT", 10.0)
 UPLOAD_URL_ALLOW_NETWORKS = env_list("UPLOAD_URL_ALLOW_NETWORKS", "")
 for _network in UPLOAD_URL_ALLOW_NETWORKS:

@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import OperationalError, close_old_connections
 
+from backend.memory import release_memory
+
 log = logging.getLogger(__name__)
 
 _pool: ThreadPoolExecutor | None = None
@@ -30,19 +32,22 @@ def _executor() -> ThreadPoolExecutor:
 def _run(job_id) -> None:
     from backend.jobs.services import job_run
 
-    for attempt in range(3):
-        close_old_connections()
-        try:
-            job_run(job_id=job_id)
-            return
-        except OperationalError:  # the database was busy: the job is still queued, try again
-            log.warning("in-process job %s: database busy, retrying", job_id, exc_info=True)
-            time.sleep(1 + attempt)
-        except Exception:  # noqa: BLE001
-            log.exception("in-process job %s crashed", job_id)
-            return
-        finally:
+    try:
+        for attempt in range(3):
             close_old_connections()
+            try:
+                job_run(job_id=job_id)
+                return
+            except OperationalError:  # the database was busy: the job is still queued, retry
+                log.warning("in-process job %s: database busy, retrying", job_id, exc_info=True)
+                time.sleep(1 + attempt)
+            except Exception:  # noqa: BLE001
+                log.exception("in-process job %s crashed", job_id)
+                return
+            finally:
+                close_old_connections()
+    finally:
+        release_memory()  # this process also serves HTTP: it must not keep a job's peak
 
 
 def submit(job_id):

@@ -5,6 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from backend.jobs import housekeeping, services
+from backend.memory import release_memory
 
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: F401 - registers the test-only modes
@@ -12,7 +13,10 @@ if settings.TEST_MODES:
 
 @shared_task(name="backend.jobs.tasks.run_job_task", acks_late=True, reject_on_worker_lost=True)
 def run_job_task(job_id: str) -> None:
-    services.job_run(job_id=job_id)
+    try:
+        services.job_run(job_id=job_id)
+    finally:
+        release_memory()  # a worker process lives for many jobs: keep it at its idle size
 
 
 @shared_task(name="backend.jobs.tasks.purge_expired_task")

@@ -1,9 +1,13 @@
 """Turn an untrusted upload into a clean image: a known format, bounded in bytes and pixels,
-upright, 8-bit RGB(A), re-encoded with no metadata. Pure: takes bytes, returns bytes."""
+upright, 8-bit RGB(A), no larger than the working size, re-encoded with no metadata.
+Pure: takes bytes, returns bytes."""
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +22,11 @@ JPEG_QUALITY = 92
 _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 _ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
 _SIXTEEN_BIT_GRAY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
+_BAND_PIXELS = 2_000_000  # pixels converted at a time when reducing a large picture
+# Pictures decoding to more pixels than this (64 MB and up) take turns, one per process: four
+# uploads at the pixel limit at once would otherwise hold four full-size copies.
+_LARGE_DECODE_PIXELS = 16_000_000
+_large_decode = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,10 @@ class CleanImage:
     image: Image.Image  # upright, RGB or RGBA, loaded; the pixels that `data` encodes
 
 
-def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> CleanImage:
+def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int,
+                   keep_side: int) -> CleanImage:
+    """The clean copy of ``data``. ``max_*`` bound what is accepted; ``keep_side`` bounds what
+    is kept: a larger picture is scaled down so its long side is ``keep_side``."""
     if not data:
         raise BadRequest("The file is empty; choose a photo and upload it again.",
                          code="empty_file")
@@ -43,8 +55,18 @@ def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: in
     if source_format is None:
         raise UnsupportedMedia(f"This is not an image we accept; upload a {_ACCEPTED} photo.")
 
-    picture = _decode(data, source_format, max_pixels=max_pixels, max_side=max_side)
-    picture = _to_srgb_8bit(picture)
+    # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
+    # turning the warning into an error is not thread-safe; never allow more than it does.
+    if Image.MAX_IMAGE_PIXELS:
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+    with _readable(max_pixels, max_side):
+        picture = _open(data, source_format, max_pixels=max_pixels, max_side=max_side,
+                        keep_side=keep_side)
+    large = picture.width * picture.height > _LARGE_DECODE_PIXELS
+    with _large_decode if large else nullcontext():
+        with _readable(max_pixels, max_side):
+            picture.load()  # first frame only for GIF/WebP/APNG
+        picture = _working_copy(_upright(picture), keep_side)
     return _encode(picture, source_format)
 
 
@@ -63,20 +85,29 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) -> Image.Image:
-    # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
-    # turning the warning into an error is not thread-safe; never allow more than it does.
-    if Image.MAX_IMAGE_PIXELS:
-        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+def _open(data: bytes, source_format: str, *, max_pixels: int, max_side: int,
+          keep_side: int) -> Image.Image:
+    """The picture, its header parsed and checked, its pixels not decoded yet."""
+    # Lazy: this parses the header only, so the size is known before any pixel is decoded.
+    picture = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[source_format]])
+    width, height = picture.size
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise _too_many_pixels(max_pixels, max_side, f"{width}×{height} pixels")
+    if width < 1 or height < 1:
+        raise _corrupt()
+    if source_format == "jpeg" and max(width, height) > keep_side:
+        # The JPEG decoder scales by 1/2, 1/4 or 1/8 as it decodes (draft mode) to the
+        # smallest size still at least the working size: a 40 MP photo is never whole in
+        # memory. The exact size comes from _working_copy.
+        ratio = keep_side / max(width, height)
+        picture.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
+    return picture
+
+
+@contextmanager
+def _readable(max_pixels: int, max_side: int):
     try:
-        # Lazy: this parses the header only, so the size is known before any pixel is decoded.
-        picture = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[source_format]])
-        width, height = picture.size
-        if width > max_side or height > max_side or width * height > max_pixels:
-            raise _too_many_pixels(max_pixels, max_side, f"{width}×{height} pixels")
-        if width < 1 or height < 1:
-            raise _corrupt()
-        picture.load()  # first frame only for GIF/WebP/APNG
+        yield
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, max_side, "too large") from exc
     except ServiceError:
@@ -85,10 +116,41 @@ def _decode(data: bytes, source_format: str, *, max_pixels: int, max_side: int) 
         # Hostile input reaches parsers that fail in many ways (OSError for truncation,
         # SyntaxError, ValueError, struct.error...); every one of them means "unreadable".
         raise _corrupt() from exc
+
+
+def _upright(picture: Image.Image) -> Image.Image:
     try:
-        return ImageOps.exif_transpose(picture)
+        ImageOps.exif_transpose(picture, in_place=True)  # in place: no copy when already upright
     except Exception:
-        return picture  # a damaged EXIF block costs the orientation, not the photo
+        pass  # a damaged EXIF block costs the orientation, not the photo
+    return picture
+
+
+def _working_copy(picture: Image.Image, keep_side: int) -> Image.Image:
+    """8-bit sRGB with the long side at most ``keep_side``. A picture at least twice as large
+    is converted and box-reduced band by band, so no second full-size copy ever exists (a
+    palette image would otherwise become four times its size in RGBA); Lanczos does the rest."""
+    factor = max(picture.size) // keep_side
+    picture = _reduced_in_bands(picture, factor) if factor >= 2 else _to_srgb_8bit(picture)
+    long_side = max(picture.size)
+    if long_side <= keep_side:
+        return picture
+    size = tuple(max(1, round(n * keep_side / long_side)) for n in picture.size)
+    return picture.resize(size, Image.Resampling.LANCZOS)
+
+
+def _reduced_in_bands(picture: Image.Image, factor: int) -> Image.Image:
+    width, height = picture.size
+    # Bands a whole number of blocks high, so the result equals reducing the whole picture.
+    rows = max(1, _BAND_PIXELS // (width * factor)) * factor
+    reduced = None
+    for top in range(0, height, rows):
+        band = picture.crop((0, top, width, min(top + rows, height)))  # keeps palette and info
+        band = _to_srgb_8bit(band).reduce(factor)
+        if reduced is None:
+            reduced = Image.new(band.mode, (-(-width // factor), -(-height // factor)))
+        reduced.paste(band, (0, top // factor))
+    return reduced
 
 
 def _to_srgb_8bit(picture: Image.Image) -> Image.Image:

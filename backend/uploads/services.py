@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from backend.errors import ServiceError, Unavailable
+from backend.memory import release_memory
 from backend.storage import StorageError, get_storage
 from backend.uploads.fetch import fetch_url
 from backend.uploads.models import ModerationState, Upload
@@ -36,8 +37,13 @@ def upload_create(*, user, data: bytes | None = None, url: str = "") -> Upload:
                              allowed_networks=settings.UPLOAD_URL_ALLOW_NETWORKS)
         finally:
             _fetch_slots.release()
-    clean = sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
-                           max_pixels=settings.UPLOAD_MAX_PIXELS, max_side=settings.UPLOAD_MAX_SIDE)
+    try:
+        clean = sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
+                               max_pixels=settings.UPLOAD_MAX_PIXELS,
+                               max_side=settings.UPLOAD_MAX_SIDE,
+                               keep_side=settings.UPLOAD_WORKING_SIDE)
+    finally:
+        release_memory(collect=False)  # the full-size decode is freed; give its pages back
     upload_id = uuid.uuid4()
     key = f"u/{user.pk}/uploads/{upload_id}.{'jpg' if clean.format == 'jpeg' else clean.format}"
     storage = get_storage()

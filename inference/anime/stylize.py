@@ -15,10 +15,20 @@ from inference.errors import InferenceError
 from inference.faces import align_face, detect_faces
 from inference.faces.detect import checked_rgb
 from inference.progress import Progress, scaled, silent
+from inference.working_size import fit_within
 
 PROCEDURAL = "procedural"
 MODES = ("face", "full", "avatar")
 FACE_SIZE = 512
+# The long side each mode works at. face and full return the whole photo, twice a phone
+# screen's width; the procedural style is drawn in pixels (line widths, filter sizes), so a
+# photo this size looks as it always did. avatar only needs the face to fill its 512-px square:
+# a face a third of the photo wide still does at 1536.
+WORKING_SIDE = {"face": 2048, "full": 2048, "avatar": 1536}
+# The procedural scene is painted in bands of rows with context above and below, so its float
+# buffers (~60 bytes a pixel) cover a band, not the photo. Its filters reach ~32 px: with 48
+# rows of context each band comes out as in the whole picture (exactly, for an even height).
+SCENE_BAND, SCENE_CONTEXT = 512, 48
 
 
 @dataclass
@@ -68,10 +78,11 @@ def stylize(
     """Style a photo. ``mode``: "face" (styled face pasted onto a styled scene), "avatar" (the
     square styled face) or "full" (the whole photo). Without a face, face and avatar modes fall
     back to the whole-scene treatment and say so in ``fallback``. ``strength`` (0..1) sets how
-    far the procedural style moves the face toward anime proportions."""
-    rgb = checked_rgb(rgb)
+    far the procedural style moves the face toward anime proportions. A photo larger than the
+    mode's ``WORKING_SIDE`` is scaled down first."""
     if mode not in MODES:
         raise InferenceError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.", code="bad_request")
+    rgb = fit_within(checked_rgb(rgb), WORKING_SIDE[mode])
     timings: dict[str, float] = {}
     styler = _styler(style, models_dir, timings)
 
@@ -122,7 +133,7 @@ class _Procedural:
         return procedural.stylize_face(square, landmarks, strength=strength)
 
     def scene(self, rgb, progress):
-        return toon.scene(rgb)
+        return scene_in_bands(rgb)
 
 
 class _AnimeGan:
@@ -138,6 +149,19 @@ class _AnimeGan:
 
     def scene(self, rgb, progress):
         return self.checkpoint.runner.run(rgb, progress=progress)
+
+
+def scene_in_bands(rgb: np.ndarray, *, band: int = SCENE_BAND,
+                   context: int = SCENE_CONTEXT) -> np.ndarray:
+    """``toon.scene(rgb)``, painted ``band`` rows at a time (even numbers keep its half-scale
+    pass aligned)."""
+    height = rgb.shape[0]
+    out = np.empty_like(rgb)
+    for top in range(0, height, band):
+        bottom = min(top + band, height)
+        start, stop = max(0, top - context), min(height, bottom + context)
+        out[top:bottom] = toon.scene(rgb[start:stop])[top - start : bottom - start]
+    return out
 
 
 def _styler(style: str, models_dir, timings: dict[str, float]):

@@ -21,11 +21,15 @@ from inference.sticker.lexicon import Expression, parse_expression
 from inference.sticker.overlays import draw_overlays
 from inference.sticker.templates import DEFAULT_TEMPLATE, Template
 from inference.sticker.warp import warp_expression
+from inference.working_size import fit_within
 
 ENGINE = "procedural-sticker-v1"
 STICKER_SIZE = 240
 PREVIEW_SIZE = 480
 CROP_SIZE = 480
+# The long side a photo is worked at: the head crop is 480 px, which a face a fifth of the
+# photo's width still fills at 1280; detection works at 800 px anyway.
+WORKING_SIDE = 1280
 
 NO_FACE_MESSAGE = ("No face found in this photo. Upload a clear, frontal photo of one face, "
                    "well lit and not covered (没有找到人脸，请上传一张清晰的正脸照片).")
@@ -107,7 +111,8 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
     ``caption``: True puts the text (or the expression's default words) under the face, a
     string puts that string, False none. ``style``: "photo" keeps the photo's look, "anime"
     runs the anime stylizer on the head. ``sd_model_dir``: a Stable Diffusion 1.5 pipeline
-    folder; when given and usable, img2img redraws the head around the kept face.
+    folder; when given and usable, img2img redraws the head around the kept face. A photo
+    larger than ``WORKING_SIDE`` is scaled down first.
     """
     from inference.faces import detect_faces
 
@@ -116,7 +121,7 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
                              code="bad_request")
     template = template or DEFAULT_TEMPLATE
     clock = _Clock()
-    rgb = _checked(rgb)
+    rgb = fit_within(_checked(rgb), WORKING_SIDE)
     expression = parse_expression(text)
     caption_text = expression.caption if caption is True else (caption or "")
     # Find the font before the slow steps so a missing one fails fast.

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+import time
 import tracemalloc
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -12,7 +15,7 @@ from backend.errors import ServiceError
 from backend.uploads.sanitize import CleanImage, sanitize_image
 from tests.backend import hostile_images as hostile
 
-LIMITS = dict(max_bytes=5 * 2**20, max_pixels=25_000_000, max_side=8000)
+LIMITS = dict(max_bytes=5 * 2**20, max_pixels=25_000_000, max_side=8000, keep_side=8000)
 
 
 def clean(data: bytes, **limits) -> CleanImage:
@@ -221,3 +224,94 @@ def test_greyscale_becomes_rgb():
     result = clean(hostile.encode(Image.new("L", (8, 8), 90), "PNG"))
     assert result.image.mode == "RGB"
     assert close_to(result.image.getpixel((4, 4)), (90, 90, 90), 1)
+
+
+# --- kept at the working size ----------------------------------------------------------------
+
+def test_a_large_png_is_kept_with_its_long_side_at_the_working_size():
+    result = clean(hostile.encode(hostile.photo((3000, 1000)), "PNG"), keep_side=600)
+    assert (result.width, result.height) == (600, 200)
+    assert reopen(result).size == (600, 200) and result.image.size == (600, 200)
+    assert close_to(result.image.getpixel((300, 100)), (200, 120, 40))
+
+
+def test_a_picture_within_the_working_size_keeps_its_size():
+    result = clean(hostile.encode(hostile.photo((600, 200)), "PNG"), keep_side=600)
+    assert (result.width, result.height) == (600, 200)
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    decoded = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def recording_load(self):
+        decoded.append(self.size)  # the size the decoder is about to produce
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", recording_load)
+    result = clean(hostile.encode(hostile.photo((4000, 3000)), "JPEG"), keep_side=900)
+    # Draft mode: the decoder scales by 1/4 (1000x750, the smallest >= 900 on the long side)
+    # instead of producing all 12 megapixels.
+    assert decoded[0] == (1000, 750)
+    assert (result.width, result.height) == (900, 675)
+    assert close_to(result.image.getpixel((450, 300)), (200, 120, 40))
+
+
+def test_a_large_rotated_jpeg_is_upright_and_capped():
+    stored = hostile.photo((3000, 1000), color=hostile.WHITE)
+    stored.paste(hostile.RED, (0, 0, 750, 500))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    result = clean(hostile.encode(stored, "JPEG", quality=95, exif=exif.tobytes()), keep_side=600)
+    assert (result.width, result.height) == (200, 600)
+    assert close_to(result.image.getpixel((180, 20)), hostile.RED, 40)  # stored top-left
+    assert close_to(result.image.getpixel((20, 580)), hostile.WHITE, 40)
+
+
+def test_a_large_palette_png_keeps_its_transparency_when_shrunk():
+    picture = Image.new("P", (2000, 1000), 1)
+    picture.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    picture.paste(0, (0, 0, 1000, 1000))
+    result = clean(hostile.encode(picture, "PNG", transparency=0), keep_side=500)
+    assert (result.format, result.width, result.height) == ("png", 500, 250)
+    assert result.image.getpixel((100, 100))[3] == 0
+    assert result.image.getpixel((400, 100)) == (255, 0, 0, 255)
+
+
+def test_a_large_picture_reduced_band_by_band_shows_no_seams():
+    # 3000x2000 reduced by 5 in bands of a few hundred rows: the result must match Pillow's
+    # whole-picture Lanczos everywhere, band edges included.
+    y, x = np.mgrid[0:2000, 0:3000].astype(np.float32)
+    pattern = 128 + 60 * np.sin(x / 37.0) + 60 * np.cos(y / 23.0)
+    picture = Image.fromarray(np.dstack([pattern, pattern[::-1], 255 - pattern]).astype(np.uint8))
+    result = clean(hostile.encode(picture, "PNG"), keep_side=600)
+    expected = np.asarray(picture.resize((600, 400), Image.Resampling.LANCZOS), np.float32)
+    difference = np.abs(np.asarray(result.image, np.float32) - expected)
+    assert (result.width, result.height) == (600, 400)
+    assert difference.max() <= 2  # a seam would be a row tens of levels off
+
+
+def test_large_pictures_take_turns_to_be_decoded(monkeypatch):
+    from backend.uploads import sanitize
+
+    inside, most = [0], [0]
+    working_copy = sanitize._working_copy
+
+    def counting_working_copy(picture, keep_side):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.3)  # long enough for the other upload to arrive
+        inside[0] -= 1
+        return working_copy(picture, keep_side)
+
+    monkeypatch.setattr(sanitize, "_working_copy", counting_working_copy)
+    large = hostile.encode(hostile.photo((5000, 4000)), "PNG")  # 20 MP: 80 MB decoded
+    uploads = [threading.Thread(target=clean, args=(large,), kwargs={"keep_side": 500})
+               for _ in range(2)]
+    for upload in uploads:
+        upload.start()
+    for upload in uploads:
+        upload.join()
+    assert most[0] == 1

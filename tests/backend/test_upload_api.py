@@ -66,6 +66,16 @@ def test_odd_but_valid_files_are_stored_as_8bit_rgb(login, make, source_format):
     assert image.mode in {"RGB", "RGBA"} and (image.width, image.height) == (body["width"], body["height"])
 
 
+def test_a_photo_at_the_pixel_limit_is_stored_at_the_working_size(login, settings):
+    # 11999x3333: just under 40 megapixels, a 39 KB file that decodes to 120 MB.
+    response = login().upload(hostile.encode(hostile.photo((11999, 3333)), "PNG"), "wide.png")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    side = settings.UPLOAD_WORKING_SIDE
+    assert (body["width"], body["height"]) == (side, round(3333 * side / 11999))
+    assert stored_image(body).size == (body["width"], body["height"])
+
+
 @pytest.fixture
 def image_server():
     server = serve()
