@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
@@ -24,3 +24,17 @@ def _prepare_worker_process(**_):
     from backend.jobs.warmup import warm_up_models
 
     warm_up_models()
+
+
+@worker_init.connect
+def _prepare_unforked_worker(sender=None, **_):
+    """A worker with the threads or solo pool never forks, so ``worker_process_init`` does not
+    fire: load the models in the worker itself before it takes jobs."""
+    from celery.concurrency import get_implementation
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    pool = get_implementation(getattr(sender, "pool_cls", None) or "prefork")
+    if not (isinstance(pool, type) and issubclass(pool, PreforkPool)):
+        from backend.jobs.warmup import warm_up_models
+
+        warm_up_models()

@@ -15,7 +15,7 @@ from inference.errors import InferenceError, NoFaceError
 from inference.progress import Progress, scaled, silent
 from inference.sticker.caption import find_font
 from inference.sticker.compose import Head, caption_layer, compose_layers
-from inference.sticker.cutout import cut_out_head
+from inference.sticker.cutout import cut_out_head, keep_skin_tone
 from inference.sticker.headcrop import crop_head
 from inference.sticker.lexicon import Expression, parse_expression
 from inference.sticker.overlays import draw_overlays
@@ -159,6 +159,8 @@ def make_sticker(rgb, *, text: str, caption: bool | str = True, template: Templa
         styled = stylize(image, mode="full", progress=scaled(progress, 0.7, 0.8))
         image = np.asarray(styled.image.convert("RGB")) if isinstance(styled.image, Image.Image) \
             else styled.image
+        # The style lightens and warms skin; a sticker of you keeps your skin tone.
+        image = keep_skin_tone(image, warped.image, crop, warped.landmarks)
         engine = f"{engine}+{styled.engine}"
         path = "anime" if path == "embedded" else path
         extra["anime"] = styled.as_metadata() if hasattr(styled, "as_metadata") else {}

@@ -267,3 +267,21 @@ def test_characters_the_font_lacks_are_left_out_of_the_caption_not_drawn_as_boxe
     assert drawable_text("笑死😂😂", font) == "笑死"
     assert drawable_text("😂", font) == ""
     assert drawable_text("开心 ok ６６６", font) == "开心 ok ６６６"
+
+
+def test_an_anime_sticker_keeps_the_skin_tone_of_the_photo_sticker(astronaut):
+    """End to end: the anime style's sticker has the photo sticker's skin tone on the cheeks."""
+    photo = make_sticker(astronaut, text="开心", caption=False).preview
+    anime = make_sticker(astronaut, text="开心", caption=False, style="anime").preview
+    photo_rgb = np.asarray(photo.convert("RGB"))
+    points = detect_faces(photo_rgb)[0].landmarks
+    # Cheeks: between the eye's outer corner, the nose and the mouth's corner, on both sides.
+    cheeks = np.zeros(photo_rgb.shape[:2], bool)
+    for eye, mouth in ((36, 48), (45, 54)):
+        centre = (points[eye] + points[mouth] + points[30]) / 3
+        radius = int(0.12 * np.linalg.norm(points[36] - points[45]))
+        x, y = centre.round().astype(int)
+        cheeks[y - radius:y + radius, x - radius:x + radius] = True
+    photo_tone = _skin_tone(photo_rgb, cheeks)
+    anime_tone = _skin_tone(np.asarray(anime.convert("RGB")), cheeks)
+    assert np.linalg.norm(anime_tone - photo_tone) < 4, (photo_tone, anime_tone)
