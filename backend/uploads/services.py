@@ -21,8 +21,9 @@ def retention_deadline(start=None):
     return (start or timezone.now()) + timedelta(hours=settings.RETENTION_HOURS)
 
 
-# A URL upload holds a web thread for up to UPLOAD_URL_TIMEOUT; at most half of them may.
-_fetch_slots = threading.BoundedSemaphore(max(1, settings.HTTP_THREADS // 2))
+# A URL upload holds a web thread for up to UPLOAD_URL_TIMEOUT; at most half of them may, and
+# never fewer than two: each user fetches one at a time, so one user cannot take them all.
+_fetch_slots = threading.BoundedSemaphore(max(2, settings.HTTP_THREADS // 2))
 
 
 def upload_create(*, user, data: bytes | None = None, url: str = "") -> Upload:
