@@ -18,6 +18,7 @@ RUN scripts/install-locked "$LOCK"
 COPY backend backend
 COPY inference inference
 COPY moderation moderation
+COPY core core
 COPY templates templates
 COPY manage.py .
 # The admin's and Swagger UI's static files, served by WhiteNoise from var/static. A throwaway

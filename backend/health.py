@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
-from backend.storage import get_storage
+from core.storage import get_storage
 
 log = logging.getLogger(__name__)
 

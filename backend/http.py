@@ -21,7 +21,7 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 
-from backend.errors import error_body
+from core.errors import error_body
 
 # Query parameters that sign a request (WeChat's push): whoever reads a log must not be able
 # to replay one.

@@ -6,8 +6,8 @@ import mimetypes
 
 from django.http import FileResponse, JsonResponse
 
-from backend.errors import error_body
-from backend.storage import LocalStorage, get_storage
+from core.errors import error_body
+from core.storage import LocalStorage, get_storage
 
 
 def storage_share(request, token: str):

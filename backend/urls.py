@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend import health, share
 from backend.accounts.api import DevLoginApi, WechatLoginApi
-from backend.errors import error_body
+from core.errors import error_body
 from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
 from backend.uploads.api import UploadApi

@@ -2,7 +2,7 @@
 word lists, which the filter picks up without a restart."""
 from django.contrib import admin, messages
 
-from backend.errors import ServiceError
+from core.errors import ServiceError
 from moderation import services
 from moderation.models import CaseEvent, ModerationCase, SensitiveWord, WordCategory
 

@@ -11,11 +11,11 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from backend.accounts.auth import BearerTokenAuthentication
-from backend.errors import BadRequest, Forbidden, NotFound, error_responses
-from backend.inputs import StrictInput
+from core.errors import BadRequest, Forbidden, NotFound, error_responses
+from core.inputs import StrictInput
 from moderation import selectors, services
 from moderation.models import CaseState, SubjectType
 from moderation.wechat import parse_push, push_first_use, push_signature_valid
@@ -24,7 +24,7 @@ from moderation.wechat import parse_push, push_first_use, push_signature_valid
 def _preview_url(request, key: str) -> str:
     if not key:
         return ""
-    from backend.storage import get_storage
+    from core.storage import get_storage
 
     url = get_storage().share_url(key, getattr(settings, "MODERATION_PREVIEW_TTL", 600))
     return request.build_absolute_uri(url) if url.startswith("/") else url
@@ -64,7 +64,7 @@ class StaffApi(APIView):
     ``/admin/`` (made by ``createsuperuser``); DRF's session authentication enforces CSRF, so a
     POST from the browser sends the ``csrftoken`` cookie back as ``X-CSRFToken``."""
 
-    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, SessionAuthentication]
     permission_classes = [IsAdminUser]
 
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backend.errors import BadRequest, ServiceError
+from core.errors import BadRequest, ServiceError
 from moderation import imagecheck
 from moderation.models import (Action, CaseEvent, CaseState, ModerationCase, SensitiveWord,
                                WordCategory)
@@ -132,7 +132,7 @@ def nudenet_rules() -> dict[str, tuple[str, float]]:
 
 
 def _public_url(key: str) -> str:
-    from backend.storage import get_storage
+    from core.storage import get_storage
 
     if not key:
         raise WeChatError(-2, "no stored object to show WeChat")

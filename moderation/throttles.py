@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from backend.errors import Throttled
+from core.errors import Throttled
 from moderation.models import CaseState, ModerationCase
 from moderation.selectors import offender_strikes
 

@@ -36,7 +36,7 @@ def _test_settings(settings, tmp_path, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
     from backend.accounts.auth import forget_cached_tokens
-    from backend.storage import reset_storage
+    from core.storage import reset_storage
 
     settings.DEV_LOGIN = True
     for scope in list(SimpleRateThrottle.THROTTLE_RATES):

@@ -9,8 +9,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.accounts import services
-from backend.errors import error_responses
-from backend.inputs import StrictInput
+from core.errors import error_responses
+from core.inputs import StrictInput
 
 
 class UserOutput(serializers.Serializer):

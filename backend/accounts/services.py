@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from backend.accounts.models import AuthToken, WechatAccount
 from backend.accounts.wechat import code_to_session
-from backend.errors import NotFound
+from core.errors import NotFound
 
 
 @dataclass(frozen=True)

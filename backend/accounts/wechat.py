@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from backend.errors import BadRequest, Forbidden, ServiceError, Throttled, Unavailable
+from core.errors import BadRequest, Forbidden, ServiceError, Throttled, Unavailable
 
 
 @dataclass(frozen=True)

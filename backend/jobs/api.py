@@ -14,11 +14,11 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from backend.errors import ErrorDetail, Gone, ServiceError, error_responses
-from backend.inputs import StrictInput
+from core.errors import ErrorDetail, Gone, ServiceError, error_responses
+from core.inputs import StrictInput
 from backend.jobs import selectors, services
 from backend.jobs.models import JobState
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import ModerationState
 
 

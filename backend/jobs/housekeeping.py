@@ -13,7 +13,7 @@ from django.utils import timezone
 from backend.accounts.models import AuthToken
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.selectors import EXPIRED_JOB
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import Upload
 
 log = logging.getLogger(__name__)

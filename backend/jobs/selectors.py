@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from backend.errors import NotFound
+from core.errors import NotFound
 from backend.jobs.models import Job, JobState, Result
 
 # What an expired job keeps: the purge writes these fields, and the presenters show them from

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from backend.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailable,
+from core.errors import (BadRequest, Gone, NotFound, ServiceError, Unavailable,
                             flatten_validation)
-from backend.inputs import reject_unknown_fields
+from core.inputs import reject_unknown_fields
 from backend.jobs import events
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, REGISTRY, pipeline_for
 from backend.jobs.selectors import job_as_seen
-from backend.storage import StorageError, get_storage
+from core.storage import StorageError, get_storage
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import retention_deadline
 from inference.errors import InferenceError

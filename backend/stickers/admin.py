@@ -9,7 +9,7 @@ from django.contrib import admin
 from PIL import Image
 
 from backend.stickers.models import Rating, StickerTemplate
-from backend.storage import get_storage
+from core.storage import get_storage
 
 
 class StickerTemplateForm(forms.ModelForm):

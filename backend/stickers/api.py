@@ -7,8 +7,8 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.errors import BadRequest, error_responses
-from backend.inputs import StrictInput
+from core.errors import BadRequest, error_responses
+from core.inputs import StrictInput
 from backend.jobs.selectors import result_get
 from backend.stickers import selectors, services
 

@@ -6,9 +6,9 @@ import io
 from django.db.models import Avg, Count
 from PIL import Image
 
-from backend.errors import BadRequest
+from core.errors import BadRequest
 from backend.stickers.models import Rating, StickerTemplate
-from backend.storage import get_storage
+from core.storage import get_storage
 
 
 def template_list(*, kind: str = "sticker") -> list[dict]:

@@ -1,7 +1,7 @@
 """Writing templates and ratings."""
 from __future__ import annotations
 
-from backend.errors import Gone
+from core.errors import Gone
 from backend.jobs.models import Result
 from backend.jobs.selectors import result_is_expired
 from backend.stickers.models import Rating

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from backend.errors import BadRequest, PayloadTooLarge, Throttled, error_responses
-from backend.inputs import reject_unknown_fields
+from core.errors import BadRequest, PayloadTooLarge, Throttled, error_responses
+from core.inputs import reject_unknown_fields
 from backend.parsers import SafeJSONParser
 from backend.uploads.services import upload_create
 from django.conf import settings

@@ -19,7 +19,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
-from backend.errors import BadRequest, PayloadTooLarge
+from core.errors import BadRequest, PayloadTooLarge
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

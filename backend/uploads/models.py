@@ -1,4 +1,5 @@
-"""An uploaded photo: already sanitised, re-encoded and stored; deleted after retention."""
+"""An uploaded photo or recording: already sanitised, re-encoded and stored; deleted after
+retention."""
 from __future__ import annotations
 
 import uuid
@@ -11,6 +12,11 @@ class ModerationState(models.TextChoices):
     CLEAR = "clear"
     HELD = "held"  # a moderator must look at it first
     REJECTED = "rejected"
+
+
+class UploadKind(models.TextChoices):
+    IMAGE = "image"
+    AUDIO = "audio"  # stored normalised: 16 kHz mono
 
 
 class StoredImage(models.Model):
@@ -37,6 +43,8 @@ class StoredImage(models.Model):
 class Upload(StoredImage):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="uploads")
+    kind = models.CharField(max_length=8, choices=UploadKind.choices, default=UploadKind.IMAGE)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)  # audio only
     source_format = models.CharField(max_length=8)
     source_url = models.URLField(max_length=2048, blank=True, default="")
     sha256 = models.CharField(max_length=64)

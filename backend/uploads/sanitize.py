@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from backend.errors import BadRequest, PayloadTooLarge, ServiceError, UnsupportedMedia
+from core.errors import BadRequest, PayloadTooLarge, ServiceError, UnsupportedMedia
 
 JPEG_QUALITY = 92
 

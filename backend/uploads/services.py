@@ -8,9 +8,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from backend.errors import ServiceError, Unavailable
+from core.errors import ServiceError, Unavailable
 from backend.memory import release_memory
-from backend.storage import StorageError, get_storage
+from core.storage import StorageError, get_storage
 from backend.uploads.fetch import fetch_url
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.sanitize import sanitize_image

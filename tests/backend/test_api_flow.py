@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from backend.jobs.models import Job, Result
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import Upload
 
 
@@ -264,7 +264,7 @@ def test_health_and_readiness():
 def test_readiness_fails_when_storage_is_unreachable(settings):
     from rest_framework.test import APIClient
 
-    from backend.storage import reset_storage
+    from core.storage import reset_storage
 
     settings.S3_ENDPOINT = "http://127.0.0.1:9"
     reset_storage()

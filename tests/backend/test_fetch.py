@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from backend.errors import ServiceError
+from core.errors import ServiceError
 from backend.uploads import fetch as fetch_module
 from backend.uploads.fetch import fetch_url
 from tests.backend import hostile_images as hostile

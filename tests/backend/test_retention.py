@@ -11,7 +11,7 @@ from django.utils import timezone
 from backend.jobs.events import job_event
 from backend.jobs.housekeeping import purge_expired
 from backend.jobs.models import Job, Result
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import Upload
 
 pytestmark = pytest.mark.django_db

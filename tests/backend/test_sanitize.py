@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.errors import ServiceError
+from core.errors import ServiceError
 from backend.uploads.sanitize import CleanImage, sanitize_image
 from tests.backend import hostile_images as hostile
 

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from backend.storage import LocalStorage, get_storage
+from core.storage import LocalStorage, get_storage
 
 
 def test_put_get_delete_roundtrip():

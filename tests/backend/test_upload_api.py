@@ -8,7 +8,7 @@ import socket
 import pytest
 from PIL import Image
 
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import Upload
 from tests.backend import hostile_images as hostile
 from tests.backend.test_fetch import serve

@@ -3,7 +3,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from backend.storage import get_storage
+from core.storage import get_storage
 from moderation.models import CaseEvent, ModerationCase
 from moderation.services import moderate_text
 from tests.moderation.conftest import preview_status

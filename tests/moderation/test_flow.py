@@ -8,7 +8,7 @@ import os
 import pytest
 
 from backend.jobs.models import Result
-from backend.storage import get_storage
+from core.storage import get_storage
 from backend.uploads.models import Upload
 from moderation.models import ModerationCase
 from tests.moderation.conftest import preview_status

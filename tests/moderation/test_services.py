@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 from skimage import data
 
-from backend.errors import Throttled
+from core.errors import Throttled
 from moderation.models import CaseEvent, CaseState, ModerationCase, SensitiveWord, WordCategory
 from moderation.services import moderate_image, moderate_text
 from moderation.throttles import OffenderThrottle

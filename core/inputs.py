@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from rest_framework import serializers
 
-from backend.errors import BadRequest
+from core.errors import BadRequest
 
 
 def reject_unknown_fields(data, accepted: Iterable[str], *, where: str = "") -> None:
