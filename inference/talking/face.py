@@ -18,7 +18,7 @@ NO_FACE_MESSAGE = ("No face found: send a photo where the face is clear and faci
 THA3_SIZE = 512
 THA3_HEAD_BOX = (192, 64, 320, 192)
 # The face (brows to chin) within a THA3 head box, as fractions: the hair takes the top.
-_FACE_IN_HEAD = (0.12, 0.3, 0.88, 0.95)
+_FACE_IN_HEAD = (0.12, 0.35, 0.88, 1.0)
 
 # 68 landmarks of a closed-mouth frontal face, as fractions of dlib's detection box: the mean of
 # dlib's landmarks on three photos and their mirror images.
@@ -84,13 +84,13 @@ def fitted_face(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.n
     crop = rgb[y0:int(bottom), x0:int(right)]
     ink = _ink(crop)
     for eye, brow in ((RIGHT_EYE, RIGHT_BROW), (LEFT_EYE, LEFT_BROW)):
-        found = _blob_near(ink, points[eye] - (x0, y0), size, spread=(0.16, 0.12))
+        found = _blob_near(ink, points[eye] - (x0, y0), size, spread=(0.18, 0.18))
         if found is not None:
             centre, extent = found
             shift = centre + (x0, y0) - points[eye].mean(axis=0)
             points[brow] += shift
             points[eye] = _fit_into(points[eye], centre + (x0, y0), extent)
-    found = _blob_near(ink, points[OUTER_MOUTH] - (x0, y0), size, spread=(0.15, 0.1))
+    found = _blob_near(ink, points[OUTER_MOUTH] - (x0, y0), size, spread=(0.18, 0.2))
     if found is not None:
         centre, extent = found
         # A drawn mouth is often a short stroke: keep it at least a quarter of the face wide.
