@@ -25,6 +25,7 @@ from inference.sticker.lexicon import ExpressionParams
 from inference.sticker.warp import close_mouth, lip_gap, paint_mouth, target_landmarks
 
 BROWS = list(range(17, 27))
+LOWER_LIP = [55, 56, 57, 58, 59, 65, 66, 67]
 CORNERS_AND_UPPER_LIP = list(range(48, 55))
 # Eyelids as (upper, lower) pairs facing each other, one eye after the other.
 LIDS = ((37, 41), (38, 40), (43, 47), (44, 46))
@@ -72,7 +73,7 @@ def build_rig(image: np.ndarray, landmarks: np.ndarray, params: ExpressionParams
               unit: float) -> Rig:
     """The rig for an upright face (eyes level) whose landmarks are ``landmarks``."""
     p = landmarks.astype(np.float64)
-    rest68 = target_landmarks(p, params, unit).astype(np.float64)
+    rest68 = _shut(target_landmarks(p, params, unit).astype(np.float64))
     wide68 = target_landmarks(p, replace(params, mouth_open=FULL_OPENING), unit)
     opened68 = wide68.astype(np.float64) - rest68
     rounded68 = _rounding(rest68, unit)
@@ -131,6 +132,19 @@ def _lid_colours(image: np.ndarray, p: np.ndarray, unit: float) -> np.ndarray:
         patch = image[max(0, int(y) - r):int(y) + r, max(0, int(x) - r):int(x) + r]
         colours.append(np.median(patch.reshape(-1, 3), axis=0) if patch.size else (200, 160, 140))
     return np.array(colours, np.float32)
+
+
+def _shut(points: np.ndarray) -> np.ndarray:
+    """``points`` with the lips together: a smile keeps the photo's parted lips, but between
+    words the mouth must close. The lower lip and the jaw rise by the gap."""
+    gap = lip_gap(points)
+    if gap <= 0:
+        return points
+    shut = points.copy()
+    for index, weight in {**dict.fromkeys(LOWER_LIP, 1.0), 8: 0.9, 7: 0.8, 9: 0.8, 6: 0.6,
+                          10: 0.6, 5: 0.35, 11: 0.35, 4: 0.12, 12: 0.12}.items():
+        shut[index, 1] -= gap * weight
+    return shut
 
 
 def _rounding(points: np.ndarray, unit: float) -> np.ndarray:
@@ -221,13 +235,11 @@ def _sampling_map(rig: Rig, targets: np.ndarray,
 
 
 def _paint_mouth(frame: np.ndarray, rig: Rig, landmarks: np.ndarray) -> None:
-    """As the sticker warp does: cover the picture's own open mouth, unless a smile keeps its
-    teeth, and draw the inside of the mouth where the lips have parted."""
-    unit, params = rig.unit, rig.params
-    gap_before, gap_after = lip_gap(rig.landmarks), lip_gap(landmarks)
-    kept = params.mouth_curve > 0.3 and gap_after <= gap_before + 0.03 * unit
-    cover = gap_before > 0.04 * unit and not kept
-    draw = gap_after >= 0.04 * unit and not kept
+    """Cover the picture's own open mouth (the lips close between words, even on a smiling
+    photo) and draw the inside of the mouth where the lips have parted."""
+    unit = rig.unit
+    cover = lip_gap(rig.landmarks) > 0.04 * unit
+    draw = lip_gap(landmarks) >= 0.04 * unit
     if not (cover or draw):
         return
     h, w = frame.shape[:2]
@@ -238,7 +250,7 @@ def _paint_mouth(frame: np.ndarray, rig: Rig, landmarks: np.ndarray) -> None:
     if cover:
         box = close_mouth(box, local, unit)
     if draw:
-        box = paint_mouth(box, local, params, unit)
+        box = paint_mouth(box, local, rig.params, unit)
     frame[y0:y1, x0:x1] = box
 
 
