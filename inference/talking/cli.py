@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speech.add_argument("--text", help="the line to say (espeak-ng)")
     speech.add_argument("--audio", type=Path, help="a recording to lip-sync instead")
     parser.add_argument("--emotion", default="neutral",
-                        help="a sticker expression (happy, sad, ...) or a go_emotions label (joy, ...)")
+                        help="a sticker expression (happy, sad, ...) or a go_emotions label "
+                        "(joy, ...)")
     parser.add_argument("--voice", choices=["auto", "zh", "en"], default="auto")
     parser.add_argument("--rate", type=float, default=1.0, help="speech speed 0.5 .. 2")
     parser.add_argument("--size", type=int, default=512, help="video side, 256 .. 768")
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         with Image.open(args.photo) as image:
             photo = np.asarray(image.convert("RGBA" if "A" in image.getbands() else "RGB"))
     except OSError as error:
-        raise InferenceError(f"Cannot read image {args.photo}: {error}", code="bad_image") from error
+        raise InferenceError(f"Cannot read image {args.photo}: {error}",
+                             code="bad_image") from error
     progress = silent
     if args.progress:
         def progress(stage: str, fraction: float, /) -> None:
