@@ -85,10 +85,12 @@ def build_rig(image: np.ndarray, landmarks: np.ndarray, params: ExpressionParams
     rows = [(p, rest68, opened68, rounded68, blinked68, np.ones(68))]
 
     def ring(indices, offsets, follow, head):
+        """Points at ``offsets`` from the landmarks ``indices`` that move ``follow`` times as
+        far as those landmarks (blinks excepted), swaying with the head when ``head`` is 1."""
         base = p[indices] + offsets
-        moved = lambda delta: follow * delta[indices]  # noqa: E731 - one line each below
-        rows.append((base, base + moved(rest68 - p), moved(opened68), moved(rounded68),
-                     np.zeros_like(base), np.full(len(indices), head)))
+        rows.append((base, base + follow * (rest68 - p)[indices], follow * opened68[indices],
+                     follow * rounded68[indices], np.zeros_like(base),
+                     np.full(len(indices), head)))
 
     def outward(indices, origin, distance):
         direction = p[indices] - origin

@@ -284,6 +284,15 @@ def test_picture_without_a_face_fails_with_no_face():
     assert error.value.code == "no_face"
 
 
+def test_our_anime_avatar_talks_with_dlib_landmarks(astronaut):
+    from inference.anime.stylize import stylize
+
+    avatar = stylize(astronaut, mode="avatar").image
+    clip = make_talking_clip(avatar, text=EN_LINE, emotion="happy")
+    assert clip.face == "dlib"
+    assert_lips_follow_sound(clip.video)
+
+
 def test_fixture_photo_talks(face_photo):
     clip = make_talking_clip(face_photo("obama.jpg"), text=EN_LINE, emotion="joy")
     assert_lips_follow_sound(clip.video)
