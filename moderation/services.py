@@ -104,8 +104,9 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
             security = ContentSecurity()
             # msgSecCheck takes at most 2,500 characters: long transcripts go in pieces.
             for start in range(0, len(text), WECHAT_TEXT_LIMIT):
-                result = security.msg_sec_check(content=text[start:start + WECHAT_TEXT_LIMIT],
-                                                openid=openid, scene=settings.MODERATION_WECHAT_SCENE)
+                result = security.msg_sec_check(
+                    content=text[start:start + WECHAT_TEXT_LIMIT], openid=openid,
+                    scene=settings.MODERATION_WECHAT_SCENE)
                 action = WECHAT_ACTIONS[result["suggest"]]
                 if action != PASS:
                     labels.append({"provider": "wechat", "label": WECHAT_LABELS.get(result["label"], "other"),
@@ -137,7 +138,8 @@ def _public_url(key: str) -> str:
     if url.startswith("/"):
         base = settings.MODERATION_PUBLIC_BASE_URL
         if not base:
-            raise WeChatError(-2, "MODERATION_PUBLIC_BASE_URL is not set: WeChat cannot fetch the file")
+            raise WeChatError(-2, "MODERATION_PUBLIC_BASE_URL is not set: "
+                                  "WeChat cannot fetch the file")
         url = base.rstrip("/") + url
     return url
 

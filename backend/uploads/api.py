@@ -69,7 +69,8 @@ class UploadApi(APIView):
         request={"multipart/form-data": {"type": "object", "properties": {
             "file": {"type": "string", "format": "binary",
                      "description": "a photo or a recording, recognised by its bytes"},
-            "image": {"type": "string", "format": "binary", "description": "the same as 'file' (its earlier name)"},
+            "image": {"type": "string", "format": "binary",
+                      "description": "the same as 'file' (its earlier name)"},
             "url": {"type": "string"}}}},
         responses={201: UploadOutput, **error_responses(400, 401, 413, 415, 422, 429, 503)})
     def post(self, request):

@@ -110,7 +110,8 @@ def ffmpeg_path() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _decode(data: bytes, demuxer: str, max_seconds: int, timeout: float) -> tuple[bytes, int | None]:
+def _decode(data: bytes, demuxer: str, max_seconds: int,
+            timeout: float) -> tuple[bytes, int | None]:
     """Raw 16 kHz mono s16le samples (at most ``max_seconds``), and the duration the container
     declares when it declares one (None when ffmpeg only estimates it from the bitrate)."""
     with tempfile.TemporaryDirectory(prefix="mx-audio-") as folder:

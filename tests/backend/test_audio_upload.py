@@ -41,7 +41,8 @@ RECORDINGS = {
 }
 
 
-def recording(kind: str, seconds: float = SECONDS, source: str = f"sine=frequency={TONE_HZ}") -> bytes:
+def recording(kind: str, seconds: float = SECONDS,
+              source: str = f"sine=frequency={TONE_HZ}") -> bytes:
     """A tone (or any lavfi ``source``) of ``seconds`` in the container of ``kind``."""
     rate, codec = RECORDINGS[kind]
     with tempfile.TemporaryDirectory() as folder:
@@ -203,9 +204,11 @@ def test_the_list_holds_my_unexpired_uploads_newest_first(login):
     assert page["count"] == 2
     assert [item["id"] for item in page["results"]] == [voice["id"], photo["id"]]
     listed_voice, listed_photo = page["results"]
-    assert listed_voice["kind"] == "audio" and listed_voice["duration"] == pytest.approx(2.5, abs=0.1)
+    assert listed_voice["kind"] == "audio"
+    assert listed_voice["duration"] == pytest.approx(2.5, abs=0.1)
     assert listed_voice["size_bytes"] == voice["size_bytes"] and listed_voice["width"] is None
-    assert (listed_photo["kind"], listed_photo["width"], listed_photo["height"]) == ("image", 40, 30)
+    assert (listed_photo["kind"], listed_photo["width"], listed_photo["height"]) == ("image", 40,
+                                                                                     30)
     assert listed_photo["duration"] is None
     assert {item["moderation"] for item in page["results"]} == {"clear"}
     assert all(item["expires_at"] for item in page["results"])
