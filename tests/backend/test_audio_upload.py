@@ -22,6 +22,7 @@ from backend.uploads.audio import ffmpeg_path, sniff_audio_format
 from backend.uploads.models import Upload
 from core.storage import get_storage, reset_storage
 from tests.backend import hostile_images as hostile
+from tests.backend.test_fetch import serve
 from tests.moderation.test_wechat import wechat  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +271,34 @@ def test_with_wechat_a_risky_recording_is_deleted(login, wechat):
     assert send(api, recording("mp3")).status_code == 201
     wechat.deliver_pushes()
     assert_nothing_stored(api)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_upload_leaves_its_finished_job_and_results(login, astronaut_jpeg,
+                                                                 jobs_worker):
+    api = login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    job = api.wait(api.generate(upload_id, "anime", {"mode": "full"}).json()["job_id"])
+    assert job["state"] == "succeeded", job
+
+    assert api.client.delete(f"/uploads/{upload_id}").status_code == 204
+    assert not any("/uploads/" in key for key in stored_keys(api.user_id))
+    after = api.get(f"/jobs/{job['id']}").json()
+    assert (after["state"], after["upload_id"]) == ("succeeded", None)
+    assert api.get(f"/download/{job['results'][0]['id']}").status_code in {200, 302}
+
+
+@pytest.mark.parametrize("head", [b"", b"ID3\x04\0\0\0\0\0\0"])
+def test_a_playlist_never_makes_ffmpeg_fetch_anything(login, head):
+    server = serve()
+    try:
+        playlist = (f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n"
+                    f"http://127.0.0.1:{server.server_address[1]}/image.png\n#EXT-X-ENDLIST\n")
+        api = login()
+        response = send(api, head + playlist.encode(), name="voice.m3u8")
+        assert response.status_code in {400, 415}, response.content
+        assert server.requests == []
+        assert_nothing_stored(api)
+    finally:
+        server.shutdown()
+        server.server_close()
