@@ -208,12 +208,17 @@ for _network in UPLOAD_URL_ALLOW_NETWORKS:
         ipaddress.ip_network(_network, strict=False)
     except ValueError as _exc:
         raise ImproperlyConfigured(f"UPLOAD_URL_ALLOW_NETWORKS: {_exc}") from None
+# Recordings: bounded in bytes before decoding and in seconds after; ffmpeg gets this long.
+AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", UPLOAD_MAX_BYTES)
+AUDIO_MAX_SECONDS = env_int("AUDIO_MAX_SECONDS", 60)
+AUDIO_DECODE_TIMEOUT = env_float("AUDIO_DECODE_TIMEOUT", 15.0)
 RETENTION_HOURS = env_float("RETENTION_HOURS", 72)
-# A request may exceed the photo by its multipart framing and small fields: 64 KiB, under a MB,
-# so the request's refusal (backend/http.py) and the photo's name the same limit in MB.
+# A request may exceed the file by its multipart framing and small fields: 64 KiB, under a MB,
+# so the request's refusal (backend/http.py) and the file's name the same limit in MB.
 UPLOAD_REQUEST_OVERHEAD = 64 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
-FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
+UPLOAD_FILE_MAX_BYTES = max(UPLOAD_MAX_BYTES, AUDIO_MAX_BYTES)  # a photo or a recording
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_FILE_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_FILE_MAX_BYTES + UPLOAD_REQUEST_OVERHEAD
 
 # --- Models and pipelines.
 MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
@@ -243,6 +248,7 @@ MODERATION_OFFENDER_WINDOW_SECONDS = env_int("MODERATION_OFFENDER_WINDOW_SECONDS
 MODERATION_OFFENDER_RATE = env_str("MODERATION_OFFENDER_RATE", "5/hour")
 MODERATION_WECHAT = env_bool("MODERATION_WECHAT", False)
 MODERATION_WECHAT_IMAGES = env_bool("MODERATION_WECHAT_IMAGES", True)
+MODERATION_WECHAT_AUDIO = env_bool("MODERATION_WECHAT_AUDIO", True)
 MODERATION_WECHAT_SCENE = env_int("MODERATION_WECHAT_SCENE", 2)
 MODERATION_FAIL_OPEN = env_bool("MODERATION_FAIL_OPEN", False)
 MODERATION_PUBLIC_BASE_URL = env_str("MODERATION_PUBLIC_BASE_URL", "")

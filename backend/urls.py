@@ -8,12 +8,11 @@ from backend.accounts.api import DevLoginApi, WechatLoginApi
 from core.errors import error_body
 from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
-from backend.uploads.api import UploadApi
 
 urlpatterns = [
     path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
     path("auth/dev", DevLoginApi.as_view(), name="auth-dev"),
-    path("upload", UploadApi.as_view(), name="upload"),
+    path("", include("backend.uploads.urls")),
     path("generate", GenerateApi.as_view(), name="generate"),
     path("jobs", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>", JobDetailApi.as_view(), name="job-detail"),

@@ -3,6 +3,7 @@
 Contract (the backend codes against this):
     moderate_text(*, text, user, subject) -> Verdict
     moderate_image(*, image, user, subject_type, subject_id, preview_key) -> Verdict
+    moderate_audio(*, user, subject_id, preview_key) -> Verdict
     case_approve / case_reject (admins), wechat_push_receive (WeChat's asynchronous verdicts)
 
 Providers chain: the local filters first (word lists, NudeNet); WeChat content security when
@@ -28,7 +29,7 @@ from moderation.seeds import read_seed_lists
 from moderation.selectors import text_filter_current
 from moderation.signals import case_decided
 from moderation.wechat import LABELS as WECHAT_LABELS
-from moderation.wechat import ContentSecurity, WeChatError
+from moderation.wechat import MEDIA_AUDIO, MEDIA_IMAGE, ContentSecurity, WeChatError
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("moderation.audit")
@@ -61,10 +62,6 @@ class Verdict:
         return self.decision == PASS
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def _worse(a: str, b: str) -> str:
     return a if _SEVERITY[a] >= _SEVERITY[b] else b
 
@@ -80,7 +77,7 @@ def _openid(user) -> str:
 
 def _provider_failed(decision: str, labels: list, exc: Exception) -> str:
     """WeChat did not answer usefully: hold the content (fail closed) or let it pass (open)."""
-    fail_open = _setting("MODERATION_FAIL_OPEN", False)
+    fail_open = settings.MODERATION_FAIL_OPEN
     action = PASS if fail_open else REVIEW
     log.warning("wechat content security failed (%s); failing %s", exc,
                 "open" if fail_open else "closed")
@@ -101,14 +98,15 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
         labels.append({"provider": "wordfilter", "label": hit.category, "action": action,
                        **hit.as_dict()})
         decision = _worse(decision, action)
-    if decision != BLOCK and text.strip() and _setting("MODERATION_WECHAT", False):
+    if decision != BLOCK and text.strip() and settings.MODERATION_WECHAT:
         try:
             openid = _openid(user)
             security = ContentSecurity()
             # msgSecCheck takes at most 2,500 characters: long transcripts go in pieces.
             for start in range(0, len(text), WECHAT_TEXT_LIMIT):
-                result = security.msg_sec_check(content=text[start:start + WECHAT_TEXT_LIMIT],
-                                                openid=openid, scene=_setting("MODERATION_WECHAT_SCENE", 2))
+                result = security.msg_sec_check(
+                    content=text[start:start + WECHAT_TEXT_LIMIT], openid=openid,
+                    scene=settings.MODERATION_WECHAT_SCENE)
                 action = WECHAT_ACTIONS[result["suggest"]]
                 if action != PASS:
                     labels.append({"provider": "wechat", "label": WECHAT_LABELS.get(result["label"], "other"),
@@ -127,7 +125,7 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
 
 def nudenet_rules() -> dict[str, tuple[str, float]]:
     rules = dict(imagecheck.DEFAULT_RULES)
-    rules.update(imagecheck.parse_rules(_setting("MODERATION_NUDENET_RULES", None)))
+    rules.update(imagecheck.parse_rules(settings.MODERATION_NUDENET_RULES))
     return rules
 
 
@@ -136,11 +134,12 @@ def _public_url(key: str) -> str:
 
     if not key:
         raise WeChatError(-2, "no stored object to show WeChat")
-    url = get_storage().share_url(key, _setting("MODERATION_WECHAT_MEDIA_URL_TTL", 3600))
+    url = get_storage().share_url(key, settings.MODERATION_WECHAT_MEDIA_URL_TTL)
     if url.startswith("/"):
-        base = _setting("MODERATION_PUBLIC_BASE_URL", "")
+        base = settings.MODERATION_PUBLIC_BASE_URL
         if not base:
-            raise WeChatError(-2, "MODERATION_PUBLIC_BASE_URL is not set: WeChat cannot fetch the image")
+            raise WeChatError(-2, "MODERATION_PUBLIC_BASE_URL is not set: "
+                                  "WeChat cannot fetch the file")
         url = base.rstrip("/") + url
     return url
 
@@ -148,24 +147,42 @@ def _public_url(key: str) -> str:
 def moderate_image(*, image, user, subject_type: str, subject_id, preview_key: str = "") -> Verdict:
     """Screen an upload before processing or a result before download."""
     labels, decision, trace_id = [], PASS, ""
-    if _setting("MODERATION_NUDENET", True):
-        detections = imagecheck.detect(image, threads=_setting("MODERATION_NUDENET_THREADS", 1))
+    if settings.MODERATION_NUDENET:
+        detections = imagecheck.detect(image, threads=settings.MODERATION_NUDENET_THREADS)
         decision, labels = imagecheck.judge(detections, nudenet_rules())
-    if decision != BLOCK and _setting("MODERATION_WECHAT", False) and _setting("MODERATION_WECHAT_IMAGES", True):
-        try:
-            openid = _openid(user)
-            trace_id = ContentSecurity().media_check_async(
-                media_url=_public_url(preview_key), openid=openid,
-                scene=_setting("MODERATION_WECHAT_SCENE", 2))
-            # Held until WeChat's push arrives: pass then releases it (if nothing else holds it).
-            labels.append({"provider": "wechat", "label": "pending", "action": REVIEW,
-                           "trace_id": trace_id})
-            decision = _worse(decision, REVIEW)
-        except WeChatError as exc:
-            decision = _provider_failed(decision, labels, exc)
+    if decision != BLOCK and settings.MODERATION_WECHAT and settings.MODERATION_WECHAT_IMAGES:
+        decision, trace_id = _wechat_media_check(decision, labels, user=user,
+                                                 preview_key=preview_key, media_type=MEDIA_IMAGE)
     return _conclude(decision=decision, labels=labels, user=user, subject_type=subject_type,
                      subject_id=str(subject_id or ""), subject=subject_type,
                      preview_key=preview_key, trace_id=trace_id)
+
+
+def moderate_audio(*, user, subject_id, preview_key: str) -> Verdict:
+    """Screen an uploaded recording: WeChat hears it when configured; there is no local check
+    (what is said is screened as text once a mode transcribes it)."""
+    labels, decision, trace_id = [], PASS, ""
+    if settings.MODERATION_WECHAT and settings.MODERATION_WECHAT_AUDIO:
+        decision, trace_id = _wechat_media_check(decision, labels, user=user,
+                                                 preview_key=preview_key, media_type=MEDIA_AUDIO)
+    return _conclude(decision=decision, labels=labels, user=user, subject_type="upload",
+                     subject_id=str(subject_id), subject="audio", preview_key=preview_key,
+                     trace_id=trace_id)
+
+
+def _wechat_media_check(decision: str, labels: list, *, user, preview_key: str,
+                        media_type: int) -> tuple[str, str]:
+    """Submit the stored object to mediaCheckAsync; the content is held until WeChat's push
+    arrives (a pass then releases it, if nothing else holds it)."""
+    try:
+        trace_id = ContentSecurity().media_check_async(
+            media_url=_public_url(preview_key), openid=_openid(user),
+            scene=settings.MODERATION_WECHAT_SCENE, media_type=media_type)
+    except WeChatError as exc:
+        return _provider_failed(decision, labels, exc), ""
+    labels.append({"provider": "wechat", "label": "pending", "action": REVIEW,
+                   "trace_id": trace_id})
+    return _worse(decision, REVIEW), trace_id
 
 
 # -- cases ---------------------------------------------------------------------------------------
@@ -249,7 +266,7 @@ def wechat_push_receive(*, event: dict) -> ModerationCase | None:
     suggest = result.get("suggest")
     if _as_int(event.get("errcode")) != 0 or suggest not in WECHAT_ACTIONS:
         # WeChat could not check it (e.g. failed to fetch the image): same rule as it being down.
-        action = PASS if _setting("MODERATION_FAIL_OPEN", False) else REVIEW
+        action = PASS if settings.MODERATION_FAIL_OPEN else REVIEW
         label = {"provider": "wechat", "label": "unavailable", "action": action,
                  "error": f"errcode {event.get('errcode')}: {event.get('errmsg', '')}"}
     else:
@@ -294,9 +311,9 @@ def cases_expire_wechat_waits(*, older_than_seconds: float | None = None) -> int
     """Held images whose WeChat push never came: after ``MODERATION_WECHAT_PUSH_TIMEOUT`` the
     fail-open/closed rule decides, as if WeChat were down (closed: a person reviews them)."""
     if older_than_seconds is None:
-        older_than_seconds = _setting("MODERATION_WECHAT_PUSH_TIMEOUT", 1800)
+        older_than_seconds = settings.MODERATION_WECHAT_PUSH_TIMEOUT
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    action = PASS if _setting("MODERATION_FAIL_OPEN", False) else REVIEW
+    action = PASS if settings.MODERATION_FAIL_OPEN else REVIEW
     waiting = ModerationCase.objects.exclude(awaiting_trace_id="").filter(created_at__lt=cutoff)
     count = 0
     for case_id, trace_id in waiting.values_list("id", "awaiting_trace_id"):

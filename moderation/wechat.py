@@ -1,4 +1,5 @@
-"""WeChat content security: msgSecCheck v2 (text), mediaCheckAsync v2 (images) and the push.
+"""WeChat content security: msgSecCheck v2 (text), mediaCheckAsync v2 (images, audio) and the
+push.
 
 All calls go to ``WECHAT_API_BASE``. The access_token comes from getStableAccessToken, is
 cached in Django's cache (Redis in production, so every process shares one token), refreshed
@@ -26,6 +27,8 @@ STALE_TOKEN_ERRCODES = {40001, 40014, 42001}
 # msgSecCheck / mediaCheckAsync v2 labels.
 LABELS = {100: "normal", 10001: "ads", 20001: "politics", 20002: "porn", 20003: "abuse",
           20006: "crime", 20008: "fraud", 20012: "vulgar", 20013: "copyright", 21000: "other"}
+# mediaCheckAsync's media_type.
+MEDIA_AUDIO, MEDIA_IMAGE = 1, 2
 
 
 class WeChatError(Exception):
@@ -41,17 +44,13 @@ class WeChatUnavailable(WeChatError):
     """WeChat could not be reached, timed out, answered garbage or said 'system busy' (-1)."""
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 class ContentSecurity:
     def __init__(self, *, base: str | None = None, appid: str | None = None,
                  secret: str | None = None, timeout: float | None = None) -> None:
-        self.base = (base or _setting("WECHAT_API_BASE", "https://api.weixin.qq.com")).rstrip("/")
-        self.appid = appid or _setting("WECHAT_APPID", "")
-        self.secret = secret or _setting("WECHAT_SECRET", "")
-        self.timeout = timeout or _setting("WECHAT_TIMEOUT", 5.0)
+        self.base = (base or settings.WECHAT_API_BASE).rstrip("/")
+        self.appid = appid or settings.WECHAT_APPID
+        self.secret = secret or settings.WECHAT_SECRET
+        self.timeout = timeout or settings.WECHAT_TIMEOUT
         digest = hashlib.sha1(f"{self.base}|{self.appid}".encode()).hexdigest()[:16]
         self._cache_key = f"moderation:wechat-token:{digest}"
 
@@ -79,7 +78,7 @@ class ContentSecurity:
     # -- access_token --------------------------------------------------------------------------
 
     def access_token(self, *, force_refresh: bool = False) -> str:
-        margin = _setting("WECHAT_TOKEN_REFRESH_MARGIN", 300)
+        margin = settings.WECHAT_TOKEN_REFRESH_MARGIN
         cached = cache.get(self._cache_key)
         if cached and not force_refresh and cached["expires_at"] - margin > time.time():
             return cached["token"]
@@ -128,10 +127,12 @@ class ContentSecurity:
         return {"suggest": result["suggest"], "label": int(result.get("label") or 0),
                 "trace_id": body.get("trace_id", ""), "detail": body.get("detail", [])}
 
-    def media_check_async(self, *, media_url: str, openid: str, scene: int) -> str:
-        """Submits an image (media_type 2); returns the trace_id its later push will carry."""
-        body = self._call("/wxa/media_check_async", {"media_url": media_url, "media_type": 2,
-                                                     "version": 2, "scene": scene, "openid": openid})
+    def media_check_async(self, *, media_url: str, openid: str, scene: int,
+                          media_type: int = MEDIA_IMAGE) -> str:
+        """Submits an image or a recording; returns the trace_id its later push will carry."""
+        body = self._call("/wxa/media_check_async", {
+            "media_url": media_url, "media_type": media_type, "version": 2, "scene": scene,
+            "openid": openid})
         if not body.get("trace_id"):
             raise WeChatUnavailable(-1, "media_check_async answered without trace_id")
         return body["trace_id"]

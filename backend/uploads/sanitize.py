@@ -20,7 +20,7 @@ JPEG_QUALITY = 92
 # Our name for a format -> the only Pillow plugin allowed to parse it. Restricting the
 # plugin means a file sniffed as PNG can never be handed to, say, the EPS or TIFF parser.
 _PIL_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
-_ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
+ACCEPTED = "JPEG, PNG, WebP, GIF or BMP"
 _SIXTEEN_BIT_GRAY = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 _BAND_PIXELS = 2_000_000  # pixels converted at a time when reducing a large picture
 # Pictures decoding to more pixels than this (64 MB and up) take turns, one per process: four
@@ -49,11 +49,11 @@ def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: in
         raise BadRequest("The file is empty; choose a photo and upload it again.",
                          code="empty_file")
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The file is {_mb(len(data))}; the limit is {_mb(max_bytes)}. "
-                              "Upload a smaller or more compressed photo.")
+        raise PayloadTooLarge(f"The file is {megabytes(len(data))}; the limit is "
+                              f"{megabytes(max_bytes)}. Upload a smaller or more compressed photo.")
     source_format = sniff_format(data)
     if source_format is None:
-        raise UnsupportedMedia(f"This is not an image we accept; upload a {_ACCEPTED} photo.")
+        raise UnsupportedMedia(f"This is not an image we accept; upload a {ACCEPTED} photo.")
 
     # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
     # turning the warning into an error is not thread-safe; never allow more than it does.
@@ -233,5 +233,5 @@ def _corrupt() -> BadRequest:
                       code="corrupt_image")
 
 
-def _mb(n: int) -> str:
+def megabytes(n: int) -> str:
     return f"{n / 2**20:.1f} MB"

@@ -6,6 +6,7 @@ import io
 import socket
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from core.storage import get_storage
@@ -64,6 +65,18 @@ def test_odd_but_valid_files_are_stored_as_8bit_rgb(login, make, source_format):
     assert body["source_format"] == source_format
     image = stored_image(body)
     assert image.mode in {"RGB", "RGBA"} and (image.width, image.height) == (body["width"], body["height"])
+
+
+def test_the_file_field_takes_photos_too(login):
+    photo = hostile.encode(hostile.photo((30, 20)), "PNG")
+    response = login().client.post("/upload", {"file": SimpleUploadedFile("a.png", photo)},
+                                   format="multipart")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["width"], body["height"]) == ("image", 30, 20)
+    assert body["duration"] is None
+    stored = get_storage().get(Upload.objects.get(id=body["id"]).storage_key)
+    assert body["size_bytes"] == len(stored)
 
 
 def test_a_photo_at_the_pixel_limit_is_stored_at_the_working_size(login, settings):

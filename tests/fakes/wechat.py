@@ -6,8 +6,9 @@ Runs a threaded ``http.server`` on 127.0.0.1 (random port). Point ``WECHAT_API_B
 - ``GET  /sns/jscode2session``        login: appid, secret, js_code, grant_type=authorization_code
 - ``POST /cgi-bin/stable_token``      getStableAccessToken: {access_token, expires_in}
 - ``POST /wxa/msg_sec_check``         text security check v2: {errcode:0, result:{suggest,label}, ...}
-- ``POST /wxa/media_check_async``     image check v2: {errcode:0, trace_id}; the verdict is pushed
-                                      later as a signed ``wxa_media_check`` event
+- ``POST /wxa/media_check_async``     image (media_type 2) or audio (1) check v2: {errcode:0,
+                                      trace_id}; the verdict is pushed later as a signed
+                                      ``wxa_media_check`` event
 
 Knobs (plain attributes, change them in a test):
 
