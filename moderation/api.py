@@ -26,7 +26,7 @@ def _preview_url(request, key: str) -> str:
         return ""
     from core.storage import get_storage
 
-    url = get_storage().share_url(key, getattr(settings, "MODERATION_PREVIEW_TTL", 600))
+    url = get_storage().share_url(key, settings.MODERATION_PREVIEW_TTL)
     return request.build_absolute_uri(url) if url.startswith("/") else url
 
 

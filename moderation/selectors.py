@@ -31,7 +31,7 @@ def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
     ``MODERATION_WORDLIST_RELOAD_SECONDS`` and rebuilds on a change: admins' edits apply
     everywhere within that time, with no restart.
     """
-    every = getattr(settings, "MODERATION_WORDLIST_RELOAD_SECONDS", 5.0)
+    every = settings.MODERATION_WORDLIST_RELOAD_SECONDS
     now = time.monotonic()
     pair = _current["pair"]
     if pair is not None and now - _current["checked_at"] < every:
@@ -68,7 +68,7 @@ def case_get(*, case_id: int) -> ModerationCase | None:
 
 def offender_strikes(*, user) -> int:
     """How many of the user's contents were blocked or rejected within the offender window."""
-    window = getattr(settings, "MODERATION_OFFENDER_WINDOW_SECONDS", 24 * 3600)
+    window = settings.MODERATION_OFFENDER_WINDOW_SECONDS
     since = timezone.now() - timedelta(seconds=window)
     return ModerationCase.objects.filter(user=user, state=CaseState.REJECTED,
                                          created_at__gte=since).count()

@@ -46,13 +46,13 @@ class OffenderThrottle(SimpleRateThrottle):
     scope = "offender"
 
     def get_rate(self) -> str:
-        return getattr(settings, "MODERATION_OFFENDER_RATE", "5/hour")
+        return settings.MODERATION_OFFENDER_RATE
 
     def get_cache_key(self, request, view) -> str | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        strikes = getattr(settings, "MODERATION_OFFENDER_STRIKES", 3)
+        strikes = settings.MODERATION_OFFENDER_STRIKES
         if strikes <= 0 or cached_strikes(user=user) < strikes:
             return None
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
@@ -69,7 +69,7 @@ class OffenderThrottle(SimpleRateThrottle):
 
 
 def penalty_message(*, strikes: int, rate: tuple[int, int], wait: int) -> str:
-    window = getattr(settings, "MODERATION_OFFENDER_WINDOW_SECONDS", 86400)
+    window = settings.MODERATION_OFFENDER_WINDOW_SECONDS
     window_text = f"{window // 3600} hours" if window % 3600 == 0 else f"{window} seconds"
     per = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(rate[1], f"{rate[1]} s")
     until = (timezone.now() + timedelta(seconds=wait)).strftime("%H:%M UTC")
