@@ -1,0 +1,71 @@
+"""Putting a warped face into the template without a seam, and the touches after it.
+
+A fused face shows an edge for three reasons, each handled here: a different skin colour
+(``match_colour``: Lab mean and spread of the skin matched to the template's), a different
+shading across the edge (``poisson_clone``: the face's gradients are kept and its colours solved
+so that they meet the template's on the mask's edge) and a hard mask (``feather``: the last
+blend falls off over a fraction of the face's size, inside the cloned area)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from inference.portrait.masks import lab, rgb_from_lab
+
+# How far the spread (standard deviation) of a channel may be rescaled when matching colours:
+# beyond this the face's contrast, not just its tone, would change.
+_SPREAD_LIMITS = (0.75, 1.33)
+
+
+def _stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    picked = values[mask > 127]
+    return picked.mean(axis=0), picked.std(axis=0) + 1e-3
+
+
+def match_colour(image: np.ndarray, image_mask: np.ndarray, reference: np.ndarray,
+                 reference_mask: np.ndarray, *, spread: bool = True) -> np.ndarray:
+    """``image`` with its Lab mean (and spread, when ``spread``) under ``image_mask`` moved to
+    ``reference``'s under ``reference_mask``; the whole image moves, the masks only measure."""
+    if not image_mask.any() or not reference_mask.any():
+        return image
+    values, reference_values = lab(image), lab(reference)
+    mean, std = _stats(values, image_mask)
+    target_mean, target_std = _stats(reference_values, reference_mask)
+    gain = np.clip(target_std / std, *_SPREAD_LIMITS) if spread else np.ones(3, np.float32)
+    return rgb_from_lab((values - mean) * gain + target_mean)
+
+
+def poisson_clone(source: np.ndarray, destination: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``source`` cloned into ``destination`` under ``mask`` (same size, same place) by
+    OpenCV's Poisson solver. The mask must stay off the image's edge (two pixels)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return destination
+    # seamlessClone pastes the mask's bounding box centred on ``centre``: this centre puts it
+    # back where it came from.
+    centre = (x + w // 2, y + h // 2)
+    # OpenCV 5's seamlessClone writes into the mask it is given (it shrinks it): a copy.
+    return cv2.seamlessClone(source, destination, mask.copy(), centre, cv2.NORMAL_CLONE)
+
+
+def over(top: np.ndarray, bottom: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``top`` over ``bottom`` with ``alpha`` (float 0..1, H x W)."""
+    a = alpha[..., None]
+    return np.clip(top.astype(np.float32) * a + bottom.astype(np.float32) * (1 - a) + 0.5,
+                   0, 255).astype(np.uint8)
+
+
+def shift_lab(image: np.ndarray, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``image`` with ``delta`` (Lab) added, scaled by ``weight`` (H x W, 0..1) per pixel."""
+    values = lab(image)
+    values += weight[..., None] * np.asarray(delta, np.float32)
+    return rgb_from_lab(values)
+
+
+def sharpen(image: np.ndarray, ratio: float) -> np.ndarray:
+    """Unsharp mask; ``ratio`` 1 adds the detail finer than ~1/1000 of the picture twice over."""
+    if ratio <= 0:
+        return image
+    sigma = max(1.0, max(image.shape[:2]) / 1000)
+    blurred = cv2.GaussianBlur(image, (0, 0), sigma)
+    return cv2.addWeighted(image, 1 + 2 * ratio, blurred, -2 * ratio, 0)
