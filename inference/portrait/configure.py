@@ -129,9 +129,9 @@ def _checked(spec: FieldSpec, value: Any) -> Any:
     # bool is an int in Python: true must not pass as 1 step or 1.0 strength.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise refuse(f"is {value!r}, not a number")
+    if not spec.low <= value <= spec.high:  # NaN too
+        raise refuse(f"is {value!r}, out of range")
     if spec.kind is int and value != int(value):
         raise refuse(f"is {value!r}, not a whole number")
-    if not spec.low <= value <= spec.high:
-        raise refuse(f"is {value!r}, out of range")
     return spec.kind(value)
 

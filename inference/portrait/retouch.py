@@ -63,8 +63,12 @@ def harmonise_body(image: np.ndarray, template: np.ndarray, template_landmarks: 
     fused_skin = lab(image)[skin_mask(image.shape[:2], landmarks) > 127].mean(axis=0)
     distance = np.linalg.norm(template_values - skin_colour, axis=2)
     likeness = np.exp(-0.5 * (distance / _BODY_SKIN_DISTANCE) ** 2)
-    ys, xs = np.mgrid[0:image.shape[0], 0:image.shape[1]].astype(np.float32)
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     centre = landmarks.mean(axis=0)
-    near = np.exp(-0.5 * ((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / (1.8 * unit) ** 2)
+    near = np.exp(-0.5 * ((xs - centre[0]) ** 2 + (ys - centre[1]) ** 2) / unit ** 2)
+    # Down to nothing at the image's edge, which is the edge of the crop being worked on.
+    to_edge = np.minimum(np.minimum(xs, width - 1 - xs), np.minimum(ys, height - 1 - ys))
+    near *= np.clip(to_edge / (0.5 * unit), 0, 1)
     outside = 1 - feathered(face_mask, 0.1 * unit)
     return shift_lab(image, fused_skin - skin_colour, likeness * near * outside)
