@@ -1,10 +1,12 @@
-"""Putting a warped face into the template without a seam, and the touches after it.
+"""Putting a warped face into the template without a seam.
 
 A fused face shows an edge for three reasons, each handled here: a different skin colour
-(``match_colour``: Lab mean and spread of the skin matched to the template's), a different
-shading across the edge (``poisson_clone``: the face's gradients are kept and its colours solved
-so that they meet the template's on the mask's edge) and a hard mask (``feather``: the last
-blend falls off over a fraction of the face's size, inside the cloned area)."""
+(``match_colour``: the skin's Lab mean and spread set to the template's), a different light
+(``match_local_colour``: the skin's local Lab mean, over a third of the face, set to the
+template's at the same place) and a hard mask (``over`` with a feathered mask). When colours
+are not matched (``color_shift_middle`` off), ``poisson_clone`` solves them from the mask's edge
+instead; with them matched it is not used, since the edge crosses hair, ears and collars whose
+colours the solve would carry into the face as a grey or brown cast."""
 from __future__ import annotations
 
 import cv2
@@ -33,6 +35,28 @@ def match_colour(image: np.ndarray, image_mask: np.ndarray, reference: np.ndarra
     target_mean, target_std = _stats(reference_values, reference_mask)
     gain = np.clip(target_std / std, *_SPREAD_LIMITS) if spread else np.ones(3, np.float32)
     return rgb_from_lab((values - mean) * gain + target_mean)
+
+
+def _local_mean(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """The mean of ``values`` over ``mask`` near each pixel (a normalised Gaussian blur); far
+    from the mask, its mean over the whole mask."""
+    weight = (mask > 127).astype(np.float32)
+    blurred_weight = cv2.GaussianBlur(weight, (0, 0), sigma)[..., None]
+    blurred = cv2.GaussianBlur(values * weight[..., None], (0, 0), sigma)
+    overall = values[mask > 127].mean(axis=0)
+    trust = np.clip(blurred_weight / 0.05, 0, 1)
+    return trust * blurred / np.maximum(blurred_weight, 1e-6) + (1 - trust) * overall
+
+
+def match_local_colour(image: np.ndarray, image_mask: np.ndarray, reference: np.ndarray,
+                       reference_mask: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` with its skin's local Lab mean (over ``sigma`` pixels) moved to
+    ``reference``'s at the same place: the template's light falls on the new face."""
+    if not image_mask.any() or not reference_mask.any():
+        return image
+    values = lab(image)
+    shift = _local_mean(lab(reference), reference_mask, sigma) - _local_mean(values, image_mask, sigma)
+    return rgb_from_lab(values + shift)
 
 
 def poisson_clone(source: np.ndarray, destination: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from inference.errors import InferenceError
 from inference.faces import Face, descriptor_distance, detect_faces, face_descriptor
 from inference.faces.detect import checked_rgb
 from inference.portrait import regions
-from inference.portrait.blend import match_colour, over, poisson_clone, sharpen, shift_lab
+from inference.portrait.blend import match_colour, match_local_colour, over, poisson_clone, sharpen, shift_lab
 from inference.portrait.configure import PortraitConfigure, parse_configure
 from inference.portrait.identity import Identity
 from inference.portrait.masks import (face_outline, face_unit, feathered, lab, polygon_mask,
@@ -39,6 +39,8 @@ FACE_COUNT_MISMATCH = "Please confirm if the number of faces in the template cor
 _CROP_MARGIN = 1.2
 # The warp's displacement is blurred over this many face units (no creases on the cheeks).
 _SMOOTH = 0.03
+# Colour matching follows the template's light over this many face units.
+_LIGHT = 0.3
 # The final blend's feather, in face units: wide enough to hide the mask, inside the clone.
 _FEATHER = 0.12
 _DIFFUSION = "no Stable Diffusion stage is installed: the face is fused by landmark warping " \
@@ -154,7 +156,14 @@ def fuse_face(image: np.ndarray, face: Face, identity: Identity,
     template_skin, target_skin = skin_mask(size, template_points), skin_mask(size, target)
     if settings.color_shift_middle:
         warped = match_colour(warped, target_skin, template, template_skin)
-    fused = over(poisson_clone(warped, template, mask), template, feathered(mask, _FEATHER * unit))
+        warped = match_local_colour(warped, target_skin, template, template_skin, _LIGHT * unit)
+    else:
+        # Unmatched colours would show along the feather: the Poisson solve carries the
+        # template's colours in from the mask's edge instead. With matched colours it is left
+        # out, since the edge also crosses hair, ears and the collar, whose colours it would
+        # carry into the face as a grey or brown cast (seen on the fixtures).
+        warped = poisson_clone(warped, template, mask)
+    fused = over(warped, template, feathered(mask, _FEATHER * unit))
     if settings.color_shift_last:
         # The clone solves colours from the edge inwards and can carry a shadow or a lamp in
         # with them: the skin's mean is set back to the template's, fading out at the edge.
