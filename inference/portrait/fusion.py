@@ -42,7 +42,7 @@ _SMOOTH = 0.03
 # Colour matching follows the template's light over this many face units.
 _LIGHT = 0.3
 # The final blend's feather, in face units: wide enough to hide the mask, inside the clone.
-_FEATHER = 0.12
+_FEATHER = 0.15
 _DIFFUSION = "no Stable Diffusion stage is installed: the face is fused by landmark warping " \
              "and Poisson blending"
 

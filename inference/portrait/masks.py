@@ -66,9 +66,9 @@ def skin_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     return cv2.subtract(face, features_mask(shape, landmarks))
 
 
-def feathered(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """``mask`` (uint8) as float32 0..1, shrunk by about ``sigma`` and blurred over it, so
-    it is 1 well inside and falls to 0 at the original edge."""
-    size = max(1, round(sigma))
-    shrunk = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1,) * 2))
-    return cv2.GaussianBlur(shrunk.astype(np.float32) / 255.0, (0, 0), max(sigma / 2, 0.5))
+def feathered(mask: np.ndarray, width: float) -> np.ndarray:
+    """``mask`` (uint8) as float32 0..1 that rises smoothly from 0 at its edge to 1 at
+    ``width`` pixels inside it."""
+    inside = cv2.distanceTransform((mask > 127).astype(np.uint8), cv2.DIST_L2, 5)
+    ramp = np.clip(inside / max(width, 1.0), 0, 1)
+    return ramp * ramp * (3 - 2 * ramp)

@@ -63,13 +63,20 @@ def warp_face(source: np.ndarray, source_landmarks: np.ndarray, target_landmarks
     """``source`` warped so that its landmarks land on ``target_landmarks``, in an image of
     ``size`` (height, width). Outside the margin ring the result is ``source`` unmoved, which
     means nothing: callers blend only inside the face. ``smooth`` (pixels) blurs the
-    displacement, which hides the creases along triangle edges."""
-    map_x, map_y = piecewise_affine_maps(with_margin_ring(source_landmarks),
-                                         with_margin_ring(target_landmarks), size)
+    displacement, which hides the creases along triangle edges.
+
+    The maps are affine inside each triangle, so they are computed at half size and scaled up
+    (a quarter of the cost); a half-size pixel ``j`` stands for full-size ``2j + 0.5``."""
+    height, width = size
+    half = ((height + 1) // 2, (width + 1) // 2)
+    targets = (with_margin_ring(target_landmarks) - 0.5) / 2
+    map_x, map_y = piecewise_affine_maps(with_margin_ring(source_landmarks), targets, half)
     if smooth > 0:
-        ys, xs = np.mgrid[0:size[0], 0:size[1]].astype(np.float32)
-        map_x = xs + cv2.GaussianBlur(map_x - xs, (0, 0), smooth)
-        map_y = ys + cv2.GaussianBlur(map_y - ys, (0, 0), smooth)
+        ys, xs = np.mgrid[0:half[0], 0:half[1]].astype(np.float32)
+        map_x = xs * 2 + 0.5 + cv2.GaussianBlur(map_x - xs * 2 - 0.5, (0, 0), smooth / 2)
+        map_y = ys * 2 + 0.5 + cv2.GaussianBlur(map_y - ys * 2 - 0.5, (0, 0), smooth / 2)
+    map_x = cv2.resize(map_x, (width, height), interpolation=cv2.INTER_LINEAR)
+    map_y = cv2.resize(map_y, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
