@@ -47,6 +47,18 @@ def test_check_gives_pais_codes_and_messages_per_photo_in_order(astronaut):
     assert checks.as_dict()["check_results"][0] == {"code": 1, "frontal": True, "message": "success"}
 
 
+def test_a_failing_detector_or_encoder_gets_codes_4_and_5(astronaut, monkeypatch):
+    import inference.portrait.check as check
+
+    def fail(*args, **kwargs):
+        raise InferenceError("the detector returned an impossible face", code="bad_detection")
+
+    monkeypatch.setattr(check, "face_descriptor", fail)
+    assert [(c.code, c.message) for c in check_photos([astronaut])] == [(5, "Image encoding error")]
+    monkeypatch.setattr(check, "detect_faces", fail)
+    assert [(c.code, c.message) for c in check_photos([astronaut])] == [(4, "Image detect error")]
+
+
 def test_check_of_encoded_photos_refuses_what_does_not_decode(astronaut):
     checks = check_photo_bytes([_png(astronaut), b"not an image", None, _png(astronaut)[:200]])
 
@@ -205,13 +217,15 @@ def _edge_of_change(result: np.ndarray, template: np.ndarray) -> tuple[np.ndarra
     return band, float(difference[band].mean()), float(gradient(result)[band].mean() / gradient(template)[band].mean())
 
 
-def test_the_fused_face_has_no_seam_and_no_colour_edge(obama_identity, biden):
+@pytest.mark.parametrize("configure", [None, {"color_shift_middle": False}],
+                         ids=["colour matched", "Poisson cloned"])
+def test_the_fused_face_has_no_seam_and_no_colour_edge(obama_identity, biden, configure):
     from inference.portrait import regions
     from inference.portrait.masks import face_outline, polygon_mask
     from inference.portrait.warp import apply_affine, similarity_transform, warp_face
 
     template = result_template(biden)
-    result = fuse(template, [obama_identity]).image
+    result = fuse(template, [obama_identity], configure).image
 
     band, colour_step, gradient_ratio = _edge_of_change(result, template)
     assert band.sum() > 500
@@ -239,6 +253,23 @@ def test_a_three_face_template_gets_each_identity_left_to_right(obama, biden, ob
     for to_user, to_template in _distances(result.image, template, identities):
         assert to_user <= 0.5 and to_user < to_template
     assert [f["box"][0] for f in result.faces] == sorted(f["box"][0] for f in result.faces)
+
+
+def test_more_like_me_moves_the_face_towards_the_user(biden_identity, obama):
+    distances = [fuse(obama, [biden_identity], {"more_like_me": value}).faces[0]["distance"]
+                 for value in (0.0, 1.0)]
+
+    assert distances[1] < distances[0] - 0.05
+
+
+def test_without_either_fusion_the_template_comes_back(obama_identity, biden):
+    template = result_template(biden)
+    off = {"apply_face_fusion_before": False, "apply_face_fusion_after": False, "sharp_ratio": 0.0}
+
+    result = fuse(template, [obama_identity], off)
+
+    assert np.array_equal(result.image, template)
+    assert result.faces[0]["distance"] > 0.6
 
 
 def test_the_options_change_the_face_where_they_should(obama_identity, biden):
