@@ -68,7 +68,8 @@ def match_local_colour(image: np.ndarray, image_mask: np.ndarray, reference: np.
     if not image_mask.any() or not reference_mask.any():
         return image
     values = lab(image)
-    shift = _local_mean(lab(reference), reference_mask, sigma) - _local_mean(values, image_mask, sigma)
+    shift = (_local_mean(lab(reference), reference_mask, sigma)
+             - _local_mean(values, image_mask, sigma))
     return rgb_from_lab(values + shift)
 
 

@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from inference.errors import InferenceError
-from inference.faces import SAME_PERSON_DISTANCE, Face, descriptor_distance, detect_faces, face_descriptor
+from inference.faces import (SAME_PERSON_DISTANCE, Face, descriptor_distance, detect_faces,
+                             face_descriptor)
 from inference.faces.detect import checked_rgb
 
 SUCCESS = 1

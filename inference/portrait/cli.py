@@ -13,9 +13,11 @@ from inference.portrait.identity import Identity, learn_identity
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("portrait", help="AI portraits: check photos, learn an identity, fuse")
+    parser = subparsers.add_parser(
+        "portrait", help="AI portraits: check photos, learn an identity, fuse")
     steps = parser.add_subparsers(dest="step", required=True)
-    check = steps.add_parser("check", help="PAI's photo check: a code and message per photo, as JSON")
+    check = steps.add_parser(
+        "check", help="PAI's photo check: a code and message per photo, as JSON")
     check.add_argument("images", nargs="+")
     check.set_defaults(run=run_check)
     identity = steps.add_parser("identity", help="learn an identity from photos of one person")
@@ -50,7 +52,8 @@ def run_fuse(args: argparse.Namespace) -> int:
     try:
         configure = json.loads(args.configure) if args.configure else None
     except json.JSONDecodeError as error:
-        raise InferenceError(f"--configure is not JSON: {error}", code="invalid_configure") from error
+        raise InferenceError(f"--configure is not JSON: {error}",
+                             code="invalid_configure") from error
     identities = [Identity.from_bytes(Path(path).read_bytes()) for path in args.identities]
     result = fuse(read_rgb(args.template), identities, configure)
     write_rgb(args.output, result.image)

@@ -109,7 +109,8 @@ def parse_configure(configure: Mapping[str, Any] | PortraitConfigure | None) -> 
             f"Unknown configure field {unknown[0]!r}: the fields are {', '.join(SPECS)}.",
             code="invalid_configure",
         )
-    return PortraitConfigure(**{name: _checked(SPECS[name], value) for name, value in configure.items()})
+    checked = {name: _checked(SPECS[name], value) for name, value in configure.items()}
+    return PortraitConfigure(**checked)
 
 
 def _checked(spec: FieldSpec, value: Any) -> Any:

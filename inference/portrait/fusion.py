@@ -9,7 +9,6 @@ Diffusion stage, a LoRA or a restoration model are not imitated: the result list
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -19,12 +18,13 @@ from inference.errors import InferenceError
 from inference.faces import Face, descriptor_distance, detect_faces, face_descriptor
 from inference.faces.detect import checked_rgb
 from inference.portrait import regions
-from inference.portrait.blend import match_colour, match_local_colour, over, poisson_clone, sharpen, shift_lab
+from inference.portrait.blend import (match_colour, match_local_colour, over, poisson_clone,
+                                      sharpen, shift_lab)
 from inference.portrait.configure import PortraitConfigure, parse_configure
 from inference.portrait.identity import Identity
 from inference.portrait.masks import (face_outline, face_unit, feathered, lab, polygon_mask,
                                       skin_mask)
-from inference.portrait.retouch import (harmonise_body, retouch_skin, transfer_makeup)
+from inference.portrait.retouch import harmonise_body, retouch_skin, transfer_makeup
 from inference.portrait.warp import apply_affine, similarity_transform, target_shape, warp_face
 from inference.progress import Progress, silent
 from inference.working_size import fit_within
@@ -34,7 +34,8 @@ PATH = "landmark-warp"
 WORKING_SIDE = 2048
 # PAI's words for a template without a face, and for a count that does not match.
 TEMPLATE_NO_FACE = "There is not face in template. Please Give a new template."
-FACE_COUNT_MISMATCH = "Please confirm if the number of faces in the template corresponds to the user ID."
+FACE_COUNT_MISMATCH = (
+    "Please confirm if the number of faces in the template corresponds to the user ID.")
 # The crop a face is fused in reaches this many face units beyond its landmarks.
 _CROP_MARGIN = 1.2
 # The warp's displacement is blurred over this many face units (no creases on the cheeks).
@@ -87,7 +88,8 @@ def not_applied(configure: PortraitConfigure) -> dict[str, str]:
         skipped["ipa_control"] = skipped["ipa_weight"] = "IP-Adapter control needs the " \
             "Stable Diffusion stage, which is not installed"
     if configure.lcm_accelerate:
-        skipped["lcm_accelerate"] = "LCM speeds up the Stable Diffusion stage, which is not installed"
+        skipped["lcm_accelerate"] = ("LCM speeds up the Stable Diffusion stage, which is not "
+                                     "installed")
     return skipped
 
 
@@ -96,10 +98,10 @@ def fuse(template_rgb: np.ndarray, identities: Sequence[Identity],
          progress: Progress = silent) -> PortraitResult:
     """The template with each face, left to right, replaced by the matching identity's."""
     settings = parse_configure(configure)
-    timings: dict[str, float] = {}
+    clock = _Laps()
     rgb = fit_within(checked_rgb(template_rgb), WORKING_SIDE)
-    with _timed(timings, "faces"):
-        faces = sorted(detect_faces(rgb), key=lambda face: face.box[0])
+    faces = sorted(detect_faces(rgb), key=lambda face: face.box[0])
+    clock.lap("faces")
     if not faces:
         raise InferenceError(TEMPLATE_NO_FACE, code="template_no_face")
     if len(faces) != len(identities):
@@ -113,24 +115,24 @@ def fuse(template_rgb: np.ndarray, identities: Sequence[Identity],
     image = rgb.copy()
     if settings.apply_face_fusion_before or settings.apply_face_fusion_after:
         for n, (face, identity) in enumerate(zip(faces, identities)):
-            with _timed(timings, "fuse"):
-                image = fuse_face(image, face, identity, settings)
+            image = fuse_face(image, face, identity, settings)
             progress("fuse", 0.1 + 0.6 * (n + 1) / len(faces))
-    with _timed(timings, "sharpen"):
-        image = sharpen(image, settings.sharp_ratio)
-    with _timed(timings, "similarity"):
-        report = _similarity(rgb, image, faces, identities)
+    clock.lap("fuse")
+    image = sharpen(image, settings.sharp_ratio)
+    clock.lap("sharpen")
+    report = _similarity(rgb, image, faces, identities)
+    clock.lap("similarity")
     progress("similarity", 0.9)
 
     path = PATH
     if settings.style_name == "Anime":
         from inference.anime import stylize  # the anime styles load only when asked for
 
-        with _timed(timings, "anime"):
-            styled = stylize(image, mode="full")
+        styled = stylize(image, mode="full")
         image, path = styled.image, f"{PATH}+anime:{styled.engine}"
+        clock.lap("anime")
     progress("done", 1.0)
-    timings["total"] = sum(timings.values())
+    timings = dict(clock.timings, total=sum(clock.timings.values()))
     return PortraitResult(image=image, engine=ENGINE, path=path, faces=report,
                           not_applied=not_applied(settings), configure=settings, timings=timings)
 
@@ -165,9 +167,10 @@ def fuse_face(image: np.ndarray, face: Face, identity: Identity,
         warped = poisson_clone(warped, template, mask)
     fused = over(warped, template, feathered(mask, _FEATHER * unit))
     if settings.color_shift_last:
-        # The clone solves colours from the edge inwards and can carry a shadow or a lamp in
-        # with them: the skin's mean is set back to the template's, fading out at the edge.
-        delta = lab(template)[template_skin > 127].mean(axis=0) - lab(fused)[target_skin > 127].mean(axis=0)
+        # Whatever moved the skin's mean (the spread limits, the clone's edge colours), it is
+        # set back to the template's, fading out towards the edge.
+        delta = (lab(template)[template_skin > 127].mean(axis=0)
+                 - lab(fused)[target_skin > 127].mean(axis=0))
         fused = shift_lab(fused, delta, feathered(mask, 2 * _FEATHER * unit))
     if settings.skin_retouching_bool:
         fused = retouch_skin(fused, target, unit)
@@ -227,10 +230,14 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str):
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+class _Laps:
+    """Seconds per stage: each ``lap`` closes the stage that began at the previous one."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self._last
+        self._last = now

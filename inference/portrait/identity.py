@@ -91,7 +91,8 @@ def learn_identity(images: list[np.ndarray | None], *,
         landmarks.append(face.to_aligned(check.face.landmarks))
     # Most frontal first; sharpness and size break ties between equally frontal photos.
     order = sorted(range(len(passed)), reverse=True,
-                   key=lambda i: passed[i].face.frontal_score * (0.5 + passed[i].face.quality_score))
+                   key=lambda i: (passed[i].face.frontal_score
+                                  * (0.5 + passed[i].face.quality_score)))
     kept = order[:KEPT_FACES]
     skin = [lab(aligned[i])[skin_mask(aligned[i].shape[:2], landmarks[i]) > 127] for i in kept]
     return Identity(

@@ -18,7 +18,8 @@ def rgb_from_lab(values: np.ndarray) -> np.ndarray:
 
 
 def eyes_centre(landmarks: np.ndarray) -> np.ndarray:
-    return (landmarks[regions.RIGHT_EYE].mean(axis=0) + landmarks[regions.LEFT_EYE].mean(axis=0)) / 2
+    right, left = landmarks[regions.RIGHT_EYE], landmarks[regions.LEFT_EYE]
+    return (right.mean(axis=0) + left.mean(axis=0)) / 2
 
 
 def face_unit(landmarks: np.ndarray) -> float:
@@ -38,7 +39,8 @@ def face_outline(landmarks: np.ndarray, forehead: float = 0.3) -> np.ndarray:
     return np.concatenate([landmarks[regions.JAW], brows])
 
 
-def polygon_mask(shape: tuple[int, int], polygons: list[np.ndarray], *, hull: bool = True) -> np.ndarray:
+def polygon_mask(shape: tuple[int, int], polygons: list[np.ndarray], *,
+                 hull: bool = True) -> np.ndarray:
     """uint8 mask (0/255) of the polygons' union (each one's convex hull when ``hull``)."""
     mask = np.zeros(shape, np.uint8)
     for points in polygons:

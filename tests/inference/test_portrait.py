@@ -44,7 +44,8 @@ def test_check_gives_pais_codes_and_messages_per_photo_in_order(astronaut):
         (3, "Number of face is not 1"), (2, "Image decode error")]
     assert checks[0].frontal is True
     assert checks.cost_time > 0
-    assert checks.as_dict()["check_results"][0] == {"code": 1, "frontal": True, "message": "success"}
+    first = checks.as_dict()["check_results"][0]
+    assert first == {"code": 1, "frontal": True, "message": "success"}
 
 
 def test_a_failing_detector_or_encoder_gets_codes_4_and_5(astronaut, monkeypatch):
@@ -212,9 +213,11 @@ def _edge_of_change(result: np.ndarray, template: np.ndarray) -> tuple[np.ndarra
 
     def gradient(rgb):
         lightness = lab(rgb)[..., 0]
-        return np.hypot(cv2.Sobel(lightness, cv2.CV_32F, 1, 0), cv2.Sobel(lightness, cv2.CV_32F, 0, 1))
+        return np.hypot(cv2.Sobel(lightness, cv2.CV_32F, 1, 0),
+                        cv2.Sobel(lightness, cv2.CV_32F, 0, 1))
 
-    return band, float(difference[band].mean()), float(gradient(result)[band].mean() / gradient(template)[band].mean())
+    ratio = gradient(result)[band].mean() / gradient(template)[band].mean()
+    return band, float(difference[band].mean()), float(ratio)
 
 
 @pytest.mark.parametrize("configure", [None, {"color_shift_middle": False}],
