@@ -24,16 +24,21 @@ def retouch_skin(image: np.ndarray, landmarks: np.ndarray, unit: float) -> np.nd
     return shift_lab(over(smooth, image, skin * _SMOOTHING), (_LIGHTEN, 0, 0), skin)
 
 
-def _lips(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
+def lip_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     return cv2.subtract(polygon_mask(shape, [landmarks[regions.OUTER_LIPS]], hull=False),
                         polygon_mask(shape, [landmarks[regions.INNER_LIPS]], hull=False))
 
 
 def _lids(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
-    """Between each brow and the upper lid below it: where eye make-up goes."""
-    right = np.concatenate([landmarks[regions.RIGHT_BROW], landmarks[[39, 38, 37, 36]]])
-    left = np.concatenate([landmarks[regions.LEFT_BROW], landmarks[[45, 44, 43, 42]]])
-    return polygon_mask(shape, [right, left], hull=False)
+    """The upper lids, from the lash line a third of the way up to the brows (the brows
+    themselves are hair, not make-up)."""
+    lids = []
+    sides = ((regions.RIGHT_EYE, regions.RIGHT_BROW), (regions.LEFT_EYE, regions.LEFT_BROW))
+    for eye, brow in sides:
+        lash_line = landmarks[eye][:4]  # one corner, the upper lid, the other corner
+        rise = landmarks[brow].mean(axis=0) - landmarks[eye].mean(axis=0)
+        lids.append(np.concatenate([lash_line, lash_line[::-1] + rise / 3]))
+    return polygon_mask(shape, lids, hull=False)
 
 
 def transfer_makeup(image: np.ndarray, landmarks: np.ndarray, template: np.ndarray,
@@ -41,7 +46,7 @@ def transfer_makeup(image: np.ndarray, landmarks: np.ndarray, template: np.ndarr
     """Lip and eye colour moved ``ratio`` of the way to the template's (its Lab means)."""
     unit = face_unit(landmarks)
     shape = image.shape[:2]
-    for region in (_lips, _lids):
+    for region in (lip_mask, _lids):
         here, there = region(shape, landmarks), region(shape, template_landmarks)
         if not here.any() or not there.any():
             continue

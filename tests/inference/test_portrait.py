@@ -293,6 +293,24 @@ def test_the_options_change_the_face_where_they_should(obama_identity, biden):
     assert "anime" in anime.path and anime.image.shape == template.shape
 
 
+def test_makeup_moves_the_lips_colour_towards_the_templates(obama_identity, biden):
+    from inference.portrait.retouch import lip_mask
+
+    template = result_template(biden)
+    plain = fuse(template, [obama_identity], {"sharp_ratio": 0.0}).image
+    made_up = fuse(template, [obama_identity], {"sharp_ratio": 0.0, "makeup_transfer": True,
+                                                "makeup_transfer_ratio": 1.0}).image
+
+    def lips_colour(rgb, landmarks):
+        return lab(rgb)[lip_mask(rgb.shape[:2], landmarks) > 127].mean(axis=0)
+
+    wanted = lips_colour(template, detect_faces(template)[0].landmarks)
+    fused_landmarks = detect_faces(plain)[0].landmarks
+    before = np.linalg.norm(lips_colour(plain, fused_landmarks) - wanted)
+    after = np.linalg.norm(lips_colour(made_up, fused_landmarks) - wanted)
+    assert after < 0.6 * before
+
+
 def test_the_command_line_checks_learns_and_fuses(tmp_path, capsys, face_photo):
     face_photo("obama.jpg")  # skips without ../shared
     from tests.inference.conftest import SHARED_FACES
