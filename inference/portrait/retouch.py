@@ -1,5 +1,5 @@
 """The touches after a face is fused: smoother skin, the template's make-up, and the template's
-neck and hands brought to the new face's tone."""
+neck and ears brought to the new face's tone."""
 from __future__ import annotations
 
 import cv2
