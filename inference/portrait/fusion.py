@@ -98,6 +98,9 @@ def fuse(template_rgb: np.ndarray, identities: Sequence[Identity],
          progress: Progress = silent) -> PortraitResult:
     """The template with each face, left to right, replaced by the matching identity's."""
     settings = parse_configure(configure)
+    if not all(isinstance(identity, Identity) for identity in identities):
+        raise InferenceError("identities must be Identity objects (Identity.from_bytes reads a "
+                             "stored one).", code="bad_identity")
     clock = _Laps()
     rgb = fit_within(checked_rgb(template_rgb), WORKING_SIDE)
     faces = sorted(detect_faces(rgb), key=lambda face: face.box[0])

@@ -107,6 +107,12 @@ def test_a_face_count_mismatch_says_both_counts(astronaut):
     assert "The template has 1 face and 2 identities were given" in str(error)
 
 
+def test_identities_must_be_identities(astronaut):
+    stored = learn_identity([astronaut]).to_bytes()
+
+    assert _refusal(lambda: fuse(astronaut, [stored])).code == "bad_identity"
+
+
 def test_a_bad_configure_is_refused_before_any_work(astronaut):
     identity = learn_identity([astronaut])
 
