@@ -14,77 +14,14 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from core.errors import ErrorDetail, Gone, ServiceError, error_responses
-from core.inputs import StrictInput
-from backend.jobs import selectors, services
+from backend.jobs import selectors
+from backend.jobs.creation import job_create
 from backend.jobs.models import JobState
+from backend.jobs.presenter import JobOutput, JobPage, job_payload
+from core.errors import Gone, ServiceError, error_responses
+from core.inputs import StrictInput
 from core.storage import get_storage
 from backend.uploads.models import ModerationState
-
-
-class ResultOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    format = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    engine = serializers.CharField()
-    download_url = serializers.URLField()
-
-
-class JobOutput(serializers.Serializer):
-    """The shape of a job in responses (documentation; ``job_payload`` builds it)."""
-
-    id = serializers.UUIDField()
-    mode = serializers.CharField()
-    state = serializers.CharField()
-    progress = serializers.IntegerField()
-    stage = serializers.CharField()
-    message = serializers.CharField()
-    engine = serializers.CharField()
-    upload_id = serializers.UUIDField(allow_null=True)
-    params = serializers.JSONField()
-    text = serializers.CharField()
-    attempts = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField()
-    error = ErrorDetail(allow_null=True)
-    results = ResultOutput(many=True, help_text="only once the job has succeeded")
-    metadata = serializers.JSONField()
-
-
-class JobPage(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = JobOutput(many=True)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def job_payload(job, request) -> dict:
-    """``JobOutput``'s fields, built directly: clients poll this many times a second, and
-    DRF serializers cost more than the database queries behind them."""
-    job = selectors.job_as_seen(job)
-    results = [{"id": str(r.id), "kind": r.kind, "format": r.format, "width": r.width,
-                "height": r.height, "engine": r.engine,
-                "download_url": request.build_absolute_uri(reverse("download", args=[r.id]))}
-               for r in job.results.all()
-               if job.state == JobState.SUCCEEDED and r.moderation_state == ModerationState.CLEAR]
-    return {
-        "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
-        "stage": job.stage, "message": job.message, "engine": job.engine,
-        "upload_id": str(job.upload_id) if job.upload_id else None, "params": job.params,
-        "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
-        "expires_at": _iso(job.expires_at),
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
-        "results": results, "metadata": job.metadata,
-    }
 
 
 class GenerateInput(StrictInput):
@@ -118,7 +55,7 @@ class GenerateApi(APIView):
         if key is not None and len(key) > 100:
             raise ServiceError("Idempotency-Key must be at most 100 characters.",
                                code="invalid_idempotency_key")
-        job = services.job_create(user=request.user, idempotency_key=key, **data.validated_data)
+        job = job_create(user=request.user, idempotency_key=key, **data.validated_data)
         ws_scheme = "wss" if request.is_secure() else "ws"
         return Response({
             "job_id": str(job.id),

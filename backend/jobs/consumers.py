@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from backend.jobs import events
 from backend.jobs.models import TERMINAL_STATES, Job, JobState
-from backend.jobs.services import UNDER_REVIEW, result_payloads
+from backend.jobs.execution import UNDER_REVIEW
+from backend.jobs.presenter import job_event, result_payloads
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -132,4 +133,4 @@ def _user_snapshots(user) -> list[dict]:
 
 def _event_of(job: Job) -> dict:
     results = result_payloads(job) if job.state == JobState.SUCCEEDED else None
-    return events.job_event(job, results=results)
+    return job_event(job, results=results)

@@ -11,12 +11,10 @@ import asyncio
 import logging
 import os
 import threading
-import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from backend.jobs.models import JobState
-from backend.jobs.selectors import job_as_seen
+from backend.jobs.presenter import job_event
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +35,6 @@ def job_group(job_id) -> str:
 
 def user_group(user_id) -> str:
     return f"user.{user_id}"
-
-
-def job_event(job, *, results: list | None = None) -> dict:
-    job = job_as_seen(job)
-    if job.state == JobState.EXPIRED:
-        results = None
-    event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
-             "stage": job.stage, "progress": job.progress, "message": job.message,
-             "attempt": job.attempts, "at": round(time.time(), 3)}
-    if job.error_code:
-        event["error"] = {"code": job.error_code, "message": job.error_message}
-    if results is not None:
-        event["results"] = results
-    return event
 
 
 def event_order(event: dict) -> tuple:

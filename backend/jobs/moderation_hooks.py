@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from backend.jobs.models import Job, JobState, Result
-from backend.jobs.services import job_reject, job_release
+from backend.jobs.review import job_reject, job_release
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import upload_discard
 from moderation.signals import case_decided

@@ -303,7 +303,7 @@ def test_uploads_are_throttled_per_user(login, astronaut_jpeg, monkeypatch):
 
 
 def test_job_payload_matches_the_documented_schema(login, astronaut_jpeg, jobs_worker):
-    from backend.jobs.api import JobOutput, ResultOutput
+    from backend.jobs.presenter import JobOutput, ResultOutput
 
     api = login()
     upload_id = api.upload(astronaut_jpeg).json()["id"]

@@ -11,7 +11,8 @@ from channels.layers import get_channel_layer
 from django.test import override_settings
 from django.utils import timezone
 
-from backend.jobs import events, runner, services
+from backend.jobs import events, runner
+from backend.jobs.execution import job_run
 from backend.jobs.housekeeping import jobs_resume, jobs_sweep_stuck
 from backend.jobs.models import Job, JobState
 from backend.jobs.modes import testing  # noqa: F401 - registers test_slow
@@ -103,7 +104,7 @@ def _run(job_id) -> None:
     from django.db import connection
 
     try:
-        services.job_run(job_id=job_id)
+        job_run(job_id=job_id)
     finally:
         connection.close()
 

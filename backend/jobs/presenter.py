@@ -1,0 +1,109 @@
+"""The JSON of jobs and results, built in this one place: the API's answers, the websocket's
+events and the OpenAPI schema (the serializers below document exactly what the functions build)."""
+from __future__ import annotations
+
+import time
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from backend.jobs.models import Job, JobState, Result
+from backend.jobs.selectors import job_as_seen
+from backend.uploads.models import ModerationState
+from core.errors import ErrorDetail
+
+
+class ResultOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    format = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    engine = serializers.CharField()
+    download_url = serializers.URLField()
+
+
+class JobOutput(serializers.Serializer):
+    """The shape of a job in responses (documentation; ``job_payload`` builds it)."""
+
+    id = serializers.UUIDField()
+    mode = serializers.CharField()
+    state = serializers.ChoiceField(choices=JobState.choices)
+    progress = serializers.IntegerField()
+    stage = serializers.CharField()
+    message = serializers.CharField()
+    engine = serializers.CharField()
+    upload_id = serializers.UUIDField(allow_null=True)
+    params = serializers.JSONField()
+    text = serializers.CharField()
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    error = ErrorDetail(allow_null=True)
+    results = ResultOutput(many=True, help_text="only once the job has succeeded")
+    metadata = serializers.JSONField()
+
+
+class JobPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobOutput(many=True)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def result_payload(result: Result, request=None) -> dict:
+    """A result; its download URL absolute when answering a request, else a path."""
+    url = reverse("download", args=[result.id])
+    return {"id": str(result.id), "kind": result.kind, "format": result.format,
+            "width": result.width, "height": result.height, "engine": result.engine,
+            "download_url": request.build_absolute_uri(url) if request is not None else url}
+
+
+def result_payloads(job: Job, request=None) -> list[dict]:
+    """The results a client may see: only a succeeded job's, until its deadline, and only
+    those moderation cleared."""
+    if job_as_seen(job).state != JobState.SUCCEEDED:
+        return []
+    return [result_payload(r, request) for r in job.results.all()
+            if r.moderation_state == ModerationState.CLEAR]
+
+
+def _error(job: Job) -> dict | None:
+    return {"code": job.error_code, "message": job.error_message} if job.error_code else None
+
+
+def job_payload(job: Job, request=None) -> dict:
+    """``JobOutput``'s fields, built directly: clients poll this many times a second, and
+    DRF serializers cost more than the database queries behind them."""
+    job = job_as_seen(job)
+    return {
+        "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
+        "stage": job.stage, "message": job.message, "engine": job.engine,
+        "upload_id": str(job.upload_id) if job.upload_id else None, "params": job.params,
+        "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
+        "expires_at": _iso(job.expires_at), "error": _error(job),
+        "results": result_payloads(job, request), "metadata": job.metadata,
+    }
+
+
+def job_event(job: Job, *, results: list | None = None) -> dict:
+    """A websocket event: the job's moving parts, and its results when it has just finished."""
+    job = job_as_seen(job)
+    if job.state == JobState.EXPIRED:
+        results = None
+    event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
+             "stage": job.stage, "progress": job.progress, "message": job.message,
+             "attempt": job.attempts, "at": round(time.time(), 3)}
+    error = _error(job)
+    if error is not None:
+        event["error"] = error
+    if results is not None:
+        event["results"] = results
+    return event
