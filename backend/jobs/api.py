@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from moderation.throttles import OffenderThrottle
 
 from backend.jobs import selectors
-from backend.jobs.creation import job_create
-from backend.jobs.models import JobState
+from backend.jobs.creation import job_create, text_check
+from backend.jobs.models import TEXT_MAX, JobState
 from backend.jobs.presenter import JobOutput, JobPage, job_payload
 from core.errors import Gone, ServiceError, error_responses
 from core.inputs import StrictInput
@@ -29,8 +29,13 @@ class GenerateInput(StrictInput):
     mode = serializers.CharField(max_length=32)
     params = serializers.DictField(required=False, default=dict,
                                    help_text="the mode's parameters; unknown ones are refused")
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX,
                                  trim_whitespace=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            text_check(data["text"])  # its own code, before the field's generic max_length
+        return super().to_internal_value(data)
 
 
 class GenerateAccepted(serializers.Serializer):

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.jobs import events, runner
-from backend.jobs.execution import UNDER_REVIEW, job_fail, job_run
-from backend.jobs.models import Job, JobState, Result
+from backend.jobs.execution import job_fail, job_held, job_run
+from backend.jobs.models import TEXT_MAX, Job, JobState, Result
 from backend.jobs.pipelines import REGISTRY, pipeline_for
 from backend.jobs.presenter import result_payloads
 from backend.uploads.models import ModerationState, Upload
@@ -21,13 +21,12 @@ from backend.uploads.services import retention_deadline
 from core.errors import BadRequest, Gone, NotFound, ServiceError, Unavailable, flatten_validation
 from core.inputs import reject_unknown_fields
 from core.storage import StorageError, get_storage
-from moderation.services import moderate_text
+from moderation.services import BLOCK, REVIEW, moderate_text
 
 log = logging.getLogger(__name__)
 
 # The Celery task that runs a job, by name: dispatching needs no import of the task module.
 RUN_JOB_TASK = "backend.jobs.tasks.run_job_task"
-MAX_TEXT = 100
 
 
 def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "",
@@ -54,8 +53,7 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
 
     if upload.expires_at <= timezone.now():
         raise Gone("This upload has expired; upload the photo again.", code="upload_expired")
-    if len(text) > MAX_TEXT:
-        raise BadRequest(f"Keep the text under {MAX_TEXT} characters.", code="text_too_long")
+    text_check(text)
     if pipeline.text_required and not text:
         raise BadRequest("This mode needs a short text.", code="text_required")
 
@@ -67,15 +65,15 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     text_case = None
     if typed:
         verdict = moderate_text(text=typed, user=user, subject=f"{mode}_text")
-        if verdict.decision == "block":
+        if verdict.decision == BLOCK:
             raise ServiceError(verdict.message or "This text is not allowed; try other words.",
                                code="text_blocked", status=422)
-        if verdict.decision == "review":
+        if verdict.decision == REVIEW:
             text_case = verdict.case_id
-            _hold(job, text_case)
+            job_held(job, text_case)
     if upload.moderation_state == ModerationState.HELD:
         # The photo is decided first; a held text waits its turn (see review.job_release).
-        _hold(job, upload.moderation_case_id)
+        job_held(job, upload.moderation_case_id)
         if text_case is not None:
             job.metadata = {"text_case_id": text_case}
 
@@ -110,11 +108,9 @@ def _same_request(job: Job, *, mode: str, upload_id, params: dict, text: str) ->
     return job
 
 
-def _hold(job: Job, case_id) -> None:
-    job.state = JobState.BLOCKED
-    job.stage = "review"
-    job.error_code, job.error_message = UNDER_REVIEW
-    job.moderation_case_id = case_id
+def text_check(text: str) -> None:
+    if len(text.strip()) > TEXT_MAX:
+        raise BadRequest(f"Keep the text within {TEXT_MAX} characters.", code="text_too_long")
 
 
 def _cached_job(*, user, cache_key: str, exclude=None) -> Job | None:

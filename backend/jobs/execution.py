@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from backend.jobs import events
-from backend.jobs.models import Job, JobState, Result
+from backend.jobs.models import HELD_MESSAGE, Job, JobState, Result
 from backend.jobs.pipelines import Output, PipelineInput, pipeline_for
 from backend.jobs.presenter import result_payloads
 from backend.uploads.models import ModerationState, Upload
@@ -24,11 +24,9 @@ from backend.uploads.services import retention_deadline
 from core.errors import Gone, ServiceError
 from core.storage import get_storage
 from inference.errors import InferenceError
-from moderation.services import moderate_image
+from moderation.services import BLOCK, REVIEW, moderate_image
 
 log = logging.getLogger(__name__)
-
-UNDER_REVIEW = ("under_review", "This content is waiting for a moderator; you will be notified.")
 
 
 class ProgressReporter:
@@ -128,9 +126,9 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
         for row, output in zip(rows, outputs):
             verdict = moderate_image(image=output.image, user=job.owner, subject_type="result",
                                      subject_id=row.id, preview_key=row.storage_key)
-            if verdict.decision == "block":
+            if verdict.decision == BLOCK:
                 blocked = True
-            elif verdict.decision == "review":
+            elif verdict.decision == REVIEW:
                 row.moderation_case_id = verdict.case_id
                 held_case = held_case or verdict.case_id
         if held_case is not None:
@@ -155,9 +153,9 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
             job_finish(current, state=JobState.BLOCKED, code="content_blocked",
                        message="The result was not allowed by our content rules.")
         elif held_case is not None:
-            current.moderation_case_id = held_case
-            job_finish(current, state=JobState.BLOCKED, code=UNDER_REVIEW[0],
-                       message=UNDER_REVIEW[1])
+            job_held(current, held_case)
+            current.save()
+            transaction.on_commit(lambda: events.publish(current))
         else:
             job_finish(current, state=JobState.SUCCEEDED)
     job.__dict__.update({f: getattr(current, f) for f in ("state", "progress", "stage")})
@@ -174,18 +172,23 @@ def delete_objects(rows: list[Result]) -> None:
 
 
 def job_finish(job: Job, *, state: str, code: str = "", message: str = "") -> None:
-    """Move a locked job to a final (or blocked) state and tell its subscribers."""
+    """Move a locked job to a final state and tell its subscribers."""
     job.state = state
     job.error_code, job.error_message = code, message[:300]
     job.finished_at = timezone.now()
     if state == JobState.SUCCEEDED:
         job.progress, job.stage, job.message = 100, "done", ""
-    elif state == JobState.BLOCKED:
-        job.stage = "review" if code == UNDER_REVIEW[0] else "blocked"
     else:
         job.stage = state
     job.save()
     transaction.on_commit(lambda: events.publish(job, results=result_payloads(job)))
+
+
+def job_held(job: Job, case_id) -> None:
+    """Mark a job held by the moderation case ``case_id`` (the caller saves it)."""
+    job.state, job.stage, job.message = JobState.HELD, "review", HELD_MESSAGE
+    job.error_code = job.error_message = ""
+    job.moderation_case_id = case_id
 
 
 def job_fail(*, job: Job, code: str, message: str, token: str | None = None) -> None:

@@ -8,12 +8,13 @@ from backend.jobs.models import Job, JobState, Result
 from backend.jobs.review import job_reject, job_release
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import upload_discard
+from moderation.models import CaseState
 from moderation.signals import case_decided
 
 
 @receiver(case_decided)
 def on_case_decided(sender, case, **kwargs) -> None:
-    approved = case.state == "approved"
+    approved = case.state == CaseState.APPROVED
     for upload in Upload.objects.filter(moderation_case_id=case.id):
         if approved:
             upload.moderation_state = ModerationState.CLEAR
@@ -25,6 +26,6 @@ def on_case_decided(sender, case, **kwargs) -> None:
     if approved:
         held.update(moderation_case_id=None)  # this case no longer holds them
     jobs = Job.objects.filter(Q(moderation_case_id=case.id) | Q(id__in=job_ids),
-                              state=JobState.BLOCKED)
+                              state=JobState.HELD)
     for job in jobs:
         job_release(job=job) if approved else job_reject(job=job)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from backend.jobs.creation import job_dispatch
-from backend.jobs.execution import UNDER_REVIEW, delete_objects, job_finish
+from backend.jobs.execution import delete_objects, job_finish
 from backend.jobs.models import Job, JobState
 from backend.uploads.models import ModerationState
+from moderation.models import CaseState
 from moderation.selectors import case_get
 
 
@@ -16,15 +17,15 @@ def job_release(*, job: Job) -> None:
     job held before running is queued, and a job whose results were held succeeds."""
     with transaction.atomic():
         current = Job.objects.select_for_update().get(id=job.id)
-        if current.state != JobState.BLOCKED or current.error_code != UNDER_REVIEW[0]:
+        if current.state != JobState.HELD:
             return
         text_case_id = current.metadata.get("text_case_id")
         if text_case_id and current.moderation_case_id != text_case_id:
             text_case = case_get(case_id=text_case_id)
-            if text_case is not None and text_case.state == "rejected":
+            if text_case is not None and text_case.state == CaseState.REJECTED:
                 transaction.on_commit(lambda: job_reject(job=current))
                 return
-            if text_case is not None and text_case.state == "pending":
+            if text_case is not None and text_case.state == CaseState.PENDING:
                 current.moderation_case_id = text_case_id  # now the text's turn
                 current.save(update_fields=["moderation_case_id", "updated_at"])
                 return
@@ -37,18 +38,19 @@ def job_release(*, job: Job) -> None:
             job_finish(current, state=JobState.SUCCEEDED)
             return
         current.state, current.stage, current.progress = JobState.QUEUED, "queued", 0
-        current.error_code = current.error_message = ""
+        current.message = ""
         current.save()
     transaction.on_commit(lambda: job_dispatch(job=current))
 
 
 def job_reject(*, job: Job) -> None:
-    """A moderator refused something this job holds: its results go at once, it stays blocked."""
+    """A moderator refused something this job holds: its results go at once, it is blocked."""
     with transaction.atomic():
         current = Job.objects.select_for_update().get(id=job.id)
-        if current.state != JobState.BLOCKED:
+        if current.state != JobState.HELD:
             return
         delete_objects(list(current.results.all()))
         current.results.all().delete()
+        current.message = ""
         job_finish(current, state=JobState.BLOCKED, code="content_rejected",
                    message="A moderator found this content not allowed.")
