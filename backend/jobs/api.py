@@ -25,7 +25,11 @@ from backend.uploads.models import ModerationState
 
 
 class GenerateInput(StrictInput):
-    upload_id = serializers.UUIDField()
+    upload_id = serializers.UUIDField(required=False, help_text="shorthand for inputs.photo")
+    inputs = serializers.DictField(
+        required=False, default=dict,
+        help_text="upload ids by name (photo, voice, template: one id; photos, identities: a "
+                  "list); which ones a mode needs is in its description")
     mode = serializers.CharField(max_length=32)
     params = serializers.DictField(required=False, default=dict,
                                    help_text="the mode's parameters; unknown ones are refused")

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from backend.jobs import events, runner
 from backend.jobs.execution import job_fail, job_held, job_run
-from backend.jobs.models import TEXT_MAX, Job, JobState, Result
+from backend.jobs.inputs import inputs_check_fresh, inputs_resolve
+from backend.jobs.models import TEXT_MAX, Job, JobInput, JobState, Result
 from backend.jobs.pipelines import REGISTRY, pipeline_for
 from backend.jobs.presenter import result_payloads
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import retention_deadline
-from core.errors import BadRequest, Gone, NotFound, ServiceError, Unavailable, flatten_validation
+from core.errors import BadRequest, ServiceError, Unavailable, flatten_validation
 from core.inputs import reject_unknown_fields
 from core.storage import StorageError, get_storage
 from moderation.services import BLOCK, REVIEW, moderate_text
@@ -29,16 +30,21 @@ log = logging.getLogger(__name__)
 RUN_JOB_TASK = "backend.jobs.tasks.run_job_task"
 
 
-def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "",
-               idempotency_key: str | None = None) -> Job:
-    """Validate a generation request and queue it (or hold it for review)."""
+def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_id=None,
+               inputs: dict | None = None, idempotency_key: str | None = None) -> Job:
+    """Validate a generation request and queue it (or hold it for review). ``upload_id`` is
+    a shorthand for ``inputs["photo"]``."""
     pipeline = pipeline_for(mode)
     if pipeline is None:
         raise BadRequest(f"Unknown mode {mode!r}; choose one of {sorted(REGISTRY)}.",
                          code="unknown_mode")
-    upload = Upload.objects.filter(owner=user, id=upload_id).first()
-    if upload is None:
-        raise NotFound("No such upload; upload the photo first.", code="upload_not_found")
+    inputs = dict(inputs or {})
+    if upload_id is not None:
+        if inputs.get("photo") not in (None, str(upload_id)):
+            raise BadRequest("upload_id and inputs.photo name different uploads; send one.",
+                             code="invalid_input")
+        inputs["photo"] = str(upload_id)
+    uploads = inputs_resolve(user=user, pipeline=pipeline, inputs=inputs)
 
     reject_unknown_fields(params or {}, pipeline.params().fields, where="params")
     checked = pipeline.params(data=params or {})
@@ -46,18 +52,19 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
     params = dict(checked.validated_data)
     text = (text or "").strip()
+    request = {"mode": mode, "inputs": _ids_of(uploads), "params": params, "text": text}
     if idempotency_key:
         existing = Job.objects.filter(owner=user, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _same_request(existing, mode=mode, upload_id=upload.id, params=params, text=text)
+            return _same_request(existing, **request)
 
-    if upload.expires_at <= timezone.now():
-        raise Gone("This upload has expired; upload the photo again.", code="upload_expired")
+    inputs_check_fresh(uploads)
     text_check(text)
     if pipeline.text_required and not text:
         raise BadRequest("This mode needs a short text.", code="text_required")
 
-    job = Job(owner=user, upload=upload, mode=mode, params=params, text=text,
+    photo = uploads["photo"][0] if "photo" in uploads else None
+    job = Job(owner=user, upload=photo, mode=mode, params=params, text=text,
               idempotency_key=idempotency_key or None, expires_at=retention_deadline())
     # Everything the user typed is screened: the text and any free-text parameter (a caption).
     typed = " ".join([text] + [params[name] for name in pipeline.text_params
@@ -71,22 +78,27 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
         if verdict.decision == REVIEW:
             text_case = verdict.case_id
             job_held(job, text_case)
-    if upload.moderation_state == ModerationState.HELD:
-        # The photo is decided first; a held text waits its turn (see review.job_release).
-        job_held(job, upload.moderation_case_id)
+    held = [u for group in uploads.values() for u in group
+            if u.moderation_state == ModerationState.HELD]
+    if held:
+        # The uploads are decided first; a held text waits its turn (see review.job_release).
+        job_held(job, held[0].moderation_case_id)
         if text_case is not None:
             job.metadata = {"text_case_id": text_case}
 
     if pipeline.cache_key:
-        job.cache_key = pipeline.cache_key(upload.sha256, params, text) or ""
+        job.cache_key = pipeline.cache_key(photo.sha256 if photo else "", params, text) or ""
 
     try:
         with transaction.atomic():
             job.save()
+            JobInput.objects.bulk_create(
+                JobInput(job=job, name=name, upload=upload, position=position)
+                for name, group in uploads.items() for position, upload in enumerate(group))
     except IntegrityError:
         # A concurrent request with the same Idempotency-Key won the race.
         existing = Job.objects.get(owner=user, idempotency_key=idempotency_key)
-        return _same_request(existing, mode=mode, upload_id=upload.id, params=params, text=text)
+        return _same_request(existing, **request)
     if job.state == JobState.QUEUED:
         cached = job.cache_key and _cached_job(user=user, cache_key=job.cache_key, exclude=job.id)
         try:
@@ -99,8 +111,15 @@ def job_create(*, user, upload_id, mode: str, params: dict | None, text: str = "
     return job
 
 
-def _same_request(job: Job, *, mode: str, upload_id, params: dict, text: str) -> Job:
-    same = (job.mode == mode and str(job.upload_id) == str(upload_id)
+def _ids_of(uploads: dict[str, list[Upload]]) -> dict[str, list[str]]:
+    return {name: [str(u.id) for u in group] for name, group in uploads.items()}
+
+
+def _same_request(job: Job, *, mode: str, inputs: dict, params: dict, text: str) -> Job:
+    earlier: dict[str, list[str]] = {}
+    for row in job.inputs.all():
+        earlier.setdefault(row.name, []).append(str(row.upload_id))
+    same = (job.mode == mode and earlier == inputs
             and job.params == json.loads(json.dumps(params)) and job.text == text)
     if not same:
         raise ServiceError("This Idempotency-Key was already used for another request.",

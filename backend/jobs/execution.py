@@ -3,23 +3,21 @@ the job failed. Celery tasks and the in-process worker both call ``job_run``; it
 twice for one job (redelivery after a worker died)."""
 from __future__ import annotations
 
-import io
 import logging
 import time
 import uuid
 from datetime import timedelta
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image
 
 from backend.jobs import events
 from backend.jobs.models import HELD_MESSAGE, Job, JobState, Result
-from backend.jobs.pipelines import Output, PipelineInput, pipeline_for
+from backend.jobs.decoding import audio_array, image_array
+from backend.jobs.pipelines import Output, Pipeline, PipelineInput, pipeline_for
 from backend.jobs.presenter import result_payloads
-from backend.uploads.models import ModerationState, Upload
+from backend.uploads.models import ModerationState, UploadKind
 from backend.uploads.services import retention_deadline
 from core.errors import Gone, ServiceError
 from core.storage import get_storage
@@ -97,15 +95,31 @@ def job_run(*, job_id) -> None:
 
 
 def _run_pipeline(job: Job, token: str) -> list[Output]:
-    upload = Upload.objects.filter(id=job.upload_id).first()
-    if upload is None or upload.expires_at <= timezone.now():
-        raise Gone("The photo of this job has expired; upload it again.", code="upload_expired")
-    with Image.open(io.BytesIO(get_storage().get(upload.storage_key))) as image:
-        rgb = np.asarray(image.convert("RGB"))
     pipeline = pipeline_for(job.mode)
     reporter = ProgressReporter(job, token)
-    return pipeline.run(PipelineInput(image=rgb, params=job.params, text=job.text,
-                                      progress=reporter))
+    return pipeline.run(PipelineInput(inputs=_decoded_inputs(job, pipeline), params=job.params,
+                                      text=job.text, progress=reporter))
+
+
+def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:
+    rows = list(job.inputs.select_related("upload"))
+    declared = {spec.name: spec for spec in pipeline.inputs}
+    missing = [spec.name for spec in pipeline.inputs
+               if spec.required and not any(row.name == spec.name for row in rows)]
+    if missing or any(row.upload.expires_at <= timezone.now() for row in rows):
+        raise Gone("An upload of this job has expired or was deleted; upload it again.",
+                   code="upload_expired")
+    storage, side = get_storage(), pipeline.working_side or settings.UPLOAD_WORKING_SIDE
+    decoded: dict = {}
+    for row in rows:
+        data = storage.get(row.upload.storage_key)
+        value = (audio_array(data) if row.upload.kind == UploadKind.AUDIO
+                 else image_array(data, side=side))
+        if declared[row.name].many:
+            decoded.setdefault(row.name, []).append(value)
+        else:
+            decoded[row.name] = value
+    return decoded
 
 
 def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:

@@ -85,3 +85,22 @@ class Result(StoredImage):
 
     def __str__(self) -> str:
         return f"result {self.id} ({self.kind})"
+
+
+class JobInput(models.Model):
+    """One named input of a job (``photo``, ``voice``, one of ``photos``…): an upload of the
+    user's. A real key, so that deleting an upload reaches the jobs that use it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="inputs")
+    name = models.CharField(max_length=16)
+    upload = models.ForeignKey("uploads.Upload", on_delete=models.CASCADE,
+                               related_name="job_inputs")
+    position = models.PositiveSmallIntegerField(default=0)  # order within a list input
+
+    class Meta:
+        ordering = ["name", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "name", "position"],
+                                               name="one_upload_per_input_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.position}] of job {self.job_id}"

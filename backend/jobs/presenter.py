@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from backend.jobs.models import Job, JobState, Result
+from backend.jobs.pipelines import LIST_INPUTS
 from backend.jobs.selectors import job_as_seen
 from backend.uploads.models import ModerationState
 from core.errors import ErrorDetail
@@ -33,7 +34,9 @@ class JobOutput(serializers.Serializer):
     stage = serializers.CharField()
     message = serializers.CharField()
     engine = serializers.CharField()
-    upload_id = serializers.UUIDField(allow_null=True)
+    upload_id = serializers.UUIDField(allow_null=True, help_text="the photo input")
+    inputs = serializers.DictField(help_text="upload ids by input name; a list for photos and "
+                                             "identities")
     params = serializers.JSONField()
     text = serializers.CharField()
     attempts = serializers.IntegerField()
@@ -74,6 +77,17 @@ def result_payloads(job: Job, request=None) -> list[dict]:
             if r.moderation_state == ModerationState.CLEAR]
 
 
+def job_inputs(job: Job) -> dict:
+    """``{name: id}``, or ``{name: [ids]}`` for a list input."""
+    inputs: dict = {}
+    for row in job.inputs.all():
+        if row.name in LIST_INPUTS:
+            inputs.setdefault(row.name, []).append(str(row.upload_id))
+        else:
+            inputs[row.name] = str(row.upload_id)
+    return inputs
+
+
 def _error(job: Job) -> dict | None:
     return {"code": job.error_code, "message": job.error_message} if job.error_code else None
 
@@ -85,7 +99,8 @@ def job_payload(job: Job, request=None) -> dict:
     return {
         "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
         "stage": job.stage, "message": job.message, "engine": job.engine,
-        "upload_id": str(job.upload_id) if job.upload_id else None, "params": job.params,
+        "upload_id": str(job.upload_id) if job.upload_id else None,
+        "inputs": job_inputs(job), "params": job.params,
         "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
         "expires_at": _iso(job.expires_at), "error": _error(job),

@@ -7,7 +7,7 @@ from django.db import transaction
 from backend.jobs.creation import job_dispatch
 from backend.jobs.execution import delete_objects, job_finish
 from backend.jobs.models import Job, JobState
-from backend.uploads.models import ModerationState
+from backend.uploads.models import ModerationState, Upload
 from moderation.models import CaseState
 from moderation.selectors import case_get
 
@@ -18,6 +18,12 @@ def job_release(*, job: Job) -> None:
     with transaction.atomic():
         current = Job.objects.select_for_update().get(id=job.id)
         if current.state != JobState.HELD:
+            return
+        waiting = Upload.objects.filter(job_inputs__job=current,
+                                        moderation_state=ModerationState.HELD).first()
+        if waiting is not None:
+            current.moderation_case_id = waiting.moderation_case_id  # the next upload's turn
+            current.save(update_fields=["moderation_case_id", "updated_at"])
             return
         text_case_id = current.metadata.get("text_case_id")
         if text_case_id and current.moderation_case_id != text_case_id:

@@ -17,12 +17,13 @@ EXPIRED_JOB = {"state": JobState.EXPIRED, "stage": "expired", "params": {}, "tex
 
 
 def job_list(*, user):
-    return Job.objects.filter(owner=user).prefetch_related("results").order_by("-created_at")
+    return (Job.objects.filter(owner=user).prefetch_related("results", "inputs")
+            .order_by("-created_at"))
 
 
 def job_get(*, user, job_id) -> Job:
     try:
-        return Job.objects.prefetch_related("results").get(owner=user, id=job_id)
+        return Job.objects.prefetch_related("results", "inputs").get(owner=user, id=job_id)
     except Job.DoesNotExist:
         raise NotFound("No such job.", code="job_not_found") from None
 
