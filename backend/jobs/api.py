@@ -1,4 +1,5 @@
-"""POST /generate, GET /jobs, GET /jobs/{id}, GET /download/{result_id}."""
+"""POST /generate, GET /jobs, GET and DELETE /jobs/{id}, GET /results,
+GET /download/{result_id}."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -17,7 +18,9 @@ from moderation.throttles import OffenderThrottle
 from backend.jobs import selectors
 from backend.jobs.creation import job_create, text_check
 from backend.jobs.models import TEXT_MAX, JobState
-from backend.jobs.presenter import JobOutput, JobPage, job_payload
+from backend.jobs.deletion import job_delete
+from backend.jobs.presenter import (JobOutput, JobPage, ResultPage, job_payload,
+                                   result_list_item)
 from core.errors import Gone, ServiceError, error_responses
 from core.inputs import StrictInput
 from core.storage import get_storage
@@ -88,6 +91,24 @@ class JobDetailApi(APIView):
     def get(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
         return Response(job_payload(job, request))
+
+    @extend_schema(responses={204: None, **error_responses(401, 404, 503)},
+                   description="Deletes the job now, its results and their stored files too; a "
+                               "job still running is cancelled. 503 `storage_unavailable`: "
+                               "nothing lost, call again.")
+    def delete(self, request, job_id):
+        job_delete(user=request.user, job_id=job_id)
+        return Response(status=204)
+
+
+class ResultListApi(APIView):
+    @extend_schema(operation_id="results_list", responses={200: ResultPage, **error_responses(401)},
+                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.result_list(user=request.user), request,
+                                           view=self)
+        return paginator.get_paginated_response([result_list_item(r, request) for r in page])
 
 
 class DownloadApi(APIView):

@@ -55,6 +55,9 @@ class ProgressReporter:
             stage=self.job.stage, progress=self.job.progress, updated_at=timezone.now())
         if updated:
             events.publish(self.job)
+        elif not Job.objects.filter(id=self.job.id, attempt_token=self.token).exists():
+            # Deleted, cancelled or taken over by a newer attempt: stop working for nothing.
+            raise ServiceError("This job was cancelled.", code="job_cancelled")
 
 
 def job_run(*, job_id) -> None:
@@ -156,9 +159,9 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
         delete_objects(rows)
         rows = []
     with transaction.atomic():
-        current = Job.objects.select_for_update().get(id=job.id)
-        if current.attempt_token != token or current.state != JobState.RUNNING:
-            delete_objects(rows)  # a newer attempt owns this job now
+        current = Job.objects.select_for_update().filter(id=job.id).first()
+        if current is None or current.attempt_token != token or current.state != JobState.RUNNING:
+            delete_objects(rows)  # deleted, cancelled, or a newer attempt owns this job now
             return
         Result.objects.bulk_create(rows)
         current.engine = outputs[0].engine if outputs else ""
@@ -207,10 +210,10 @@ def job_held(job: Job, case_id) -> None:
 
 def job_fail(*, job: Job, code: str, message: str, token: str | None = None) -> None:
     with transaction.atomic():
-        current = Job.objects.select_for_update().get(id=job.id)
+        current = Job.objects.select_for_update().filter(id=job.id).first()
+        if current is None or current.is_terminal:
+            return  # deleted meanwhile, or already over
         if token is not None and current.attempt_token != token:
-            return
-        if current.is_terminal:
             return
         job_finish(current, state=JobState.FAILED, code=code, message=message)
     job.state = JobState.FAILED

@@ -56,6 +56,20 @@ class JobPage(serializers.Serializer):
     results = JobOutput(many=True)
 
 
+class ResultListItem(ResultOutput):
+    job_id = serializers.UUIDField()
+    mode = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="deleted then, with its job's data")
+
+
+class ResultPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ResultListItem(many=True)
+
+
 def _iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -66,6 +80,14 @@ def result_payload(result: Result, request=None) -> dict:
     return {"id": str(result.id), "kind": result.kind, "format": result.format,
             "width": result.width, "height": result.height, "engine": result.engine,
             "download_url": request.build_absolute_uri(url) if request is not None else url}
+
+
+def result_list_item(result: Result, request=None) -> dict:
+    """``ResultListItem``: a result with its job and when it goes (whichever deadline is first)."""
+    expires_at = min(result.expires_at, result.job.expires_at)
+    return {**result_payload(result, request), "job_id": str(result.job_id),
+            "mode": result.job.mode, "created_at": _iso(result.created_at),
+            "expires_at": _iso(expires_at)}
 
 
 def result_payloads(job: Job, request=None) -> list[dict]:
