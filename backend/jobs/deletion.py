@@ -51,7 +51,8 @@ def user_content_delete(*, user) -> None:
     jobs_cancel(Job.objects.filter(owner=user))
     _delete_objects(f"u/{user.pk}/")
     with transaction.atomic():
-        cases_forget(ModerationCase.objects.filter(user=user), reason="the user deleted the account")
+        cases_forget(ModerationCase.objects.filter(user=user),
+                     reason="the user deleted the account")
         Rating.objects.filter(user=user).delete()
         Result.objects.filter(owner=user).delete()
         Job.objects.filter(owner=user).delete()

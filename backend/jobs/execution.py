@@ -89,8 +89,8 @@ def job_run(*, job_id) -> None:
         job_fail(job=job, code=exc.code, message=exc.message, token=token)
     except Exception as exc:  # noqa: BLE001
         if type(exc).__name__ == "SoftTimeLimitExceeded":
-            job_fail(job=job, code="job_timeout", message="This took too long; try a smaller photo.",
-                     token=token)
+            job_fail(job=job, code="job_timeout",
+                     message="This took too long; try a smaller photo.", token=token)
             return
         log.exception("job %s crashed", job.id)
         job_fail(job=job, code="internal_error",

@@ -62,7 +62,8 @@ def _ids(spec: InputSpec, value) -> list[uuid.UUID]:
     try:
         ids = [uuid.UUID(str(v)) for v in values]
     except ValueError:
-        raise BadRequest(f"inputs.{spec.name} must hold upload ids.", code="invalid_input") from None
+        raise BadRequest(f"inputs.{spec.name} must hold upload ids.",
+                         code="invalid_input") from None
     if len(set(ids)) != len(ids):
         raise BadRequest(f"inputs.{spec.name} names an upload twice.", code="invalid_input")
     return ids
