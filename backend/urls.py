@@ -4,18 +4,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend import health, share
-from backend.accounts.api import DevLoginApi, WechatLoginApi
+from backend.accounts.api import DevLoginApi, MeApi, WechatLoginApi
 from core.errors import error_body
-from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi
+from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi, ResultListApi
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
 
 urlpatterns = [
     path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
     path("auth/dev", DevLoginApi.as_view(), name="auth-dev"),
+    path("me", MeApi.as_view(), name="me"),
     path("", include("backend.uploads.urls")),
     path("generate", GenerateApi.as_view(), name="generate"),
     path("jobs", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>", JobDetailApi.as_view(), name="job-detail"),
+    path("results", ResultListApi.as_view(), name="result-list"),
     path("download/<uuid:result_id>", DownloadApi.as_view(), name="download"),
     path("templates", TemplateListApi.as_view(), name="template-list"),
     path("results/<uuid:result_id>/rating", RatingApi.as_view(), name="result-rating"),

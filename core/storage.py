@@ -63,6 +63,24 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root.resolve()
+        folder = self._path(prefix.rstrip("/")) if prefix.strip("/") else base
+        if not folder.is_dir():
+            return []
+        return sorted(str(path.relative_to(base)) for path in folder.rglob("*")
+                      if path.is_file() and str(path.relative_to(base)).startswith(prefix))
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many."""
+        keys = self.list_keys(prefix)
+        try:
+            for key in keys:
+                self.delete(key)
+        except OSError as exc:
+            raise StorageError(f"could not delete under {prefix!r}: {exc}") from exc
+        return len(keys)
+
     def share_url(self, key: str, ttl_seconds: int, *, content_type: str = "") -> str:
         """A URL that serves this object without auth for ``ttl_seconds`` (signed by SECRET_KEY)."""
         payload = {"k": key, "t": content_type, "e": int(time.time() + ttl_seconds)}
@@ -161,6 +179,32 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self._call(self.client.remove_object, self.bucket, key)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        objects = self._call(self.client.list_objects, self.bucket, prefix=prefix, recursive=True)
+        try:
+            return sorted(obj.object_name for obj in objects)  # the listing is read lazily
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(str(exc)) from exc
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many. Raises
+        ``StorageError`` when any could not be deleted (a retry deletes the rest)."""
+        from minio.deleteobjects import DeleteObject
+
+        keys = self.list_keys(prefix)
+        if not keys:
+            return 0
+        try:
+            errors = list(self._call(self.client.remove_objects, self.bucket,
+                                     [DeleteObject(key) for key in keys]))
+        except KeyError:
+            errors = []
+        except Exception as exc:  # noqa: BLE001 - remove_objects reports lazily, while iterated
+            raise StorageError(str(exc)) from exc
+        if errors:
+            raise StorageError(f"{len(errors)} objects under {prefix!r} not deleted: {errors[0]}")
+        return len(keys)
 
     def share_url(self, key: str, ttl_seconds: int, *, content_type: str = "") -> str:
         self.ensure_bucket()

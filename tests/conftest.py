@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FACES = SHARED / "fixtures" / "faces"
 STACK = os.environ.get("MX_TEST_STACK") or ("services" if os.environ.get("REDIS_URL") else "embedded")
-TERMINAL = {"succeeded", "failed", "blocked", "expired"}
+TERMINAL = {"succeeded", "failed", "blocked", "expired", "held"}  # where a job stops moving
 
 from tests.fakes.wechat import fake_wechat  # noqa: E402,F401 - fixture
 

@@ -1,4 +1,4 @@
-"""POST /auth/wechat and POST /auth/dev."""
+"""POST /auth/wechat, POST /auth/dev and DELETE /me."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -39,6 +39,17 @@ class WechatLoginInput(StrictInput):
 
 class DevLoginInput(StrictInput):
     openid = serializers.RegexField(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class MeApi(APIView):
+    @extend_schema(responses={204: None, **error_responses(401, 503)},
+                   description="Deletes the account now: uploads, jobs, results and their files, "
+                               "ratings, the WeChat identity and every token (the next call is "
+                               "401). Running jobs are cancelled. 503 `storage_unavailable`: "
+                               "nothing lost, call again with the same token.")
+    def delete(self, request):
+        services.account_delete(user=request.user)
+        return Response(status=204)
 
 
 class WechatLoginApi(_LoginView):

@@ -41,6 +41,13 @@ def user_for_token(token: str):
     return row.user
 
 
+def forget_user(user_id) -> None:
+    """Drop this process's cached answers for one user (their account is being deleted)."""
+    with _cache_lock:
+        for digest in [d for d, (user, _) in _cache.items() if user.pk == user_id]:
+            del _cache[digest]
+
+
 def forget_cached_tokens() -> None:
     """Drop every cached answer (tests that expire or delete tokens call this)."""
     with _cache_lock:

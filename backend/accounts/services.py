@@ -1,4 +1,5 @@
-"""Logging users in: WeChat code exchange or the dev login, each ending in a fresh token."""
+"""Logging users in (WeChat code exchange or the dev login, each ending in a fresh token), and
+deleting an account on request."""
 from __future__ import annotations
 
 import secrets
@@ -10,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend.accounts.auth import forget_user
 from backend.accounts.models import AuthToken, WechatAccount
 from backend.accounts.wechat import code_to_session
+from backend.jobs.deletion import user_content_delete
 from core.errors import NotFound
 
 
@@ -64,3 +67,14 @@ def login_dev(*, openid: str) -> Login:
     if not settings.DEV_LOGIN:
         raise NotFound("Dev login is off on this server.", code="dev_login_disabled")
     return token_issue(user=account_for_openid(openid=openid))
+
+
+def account_delete(*, user) -> None:
+    """Delete the account now: its content (objects first; a storage failure leaves the account
+    and its token in place, so the same call can be retried), then the user with its tokens and
+    WeChat identity. Moderation cases stay, without the content and without the user."""
+    user_content_delete(user=user)
+    user_id = user.pk
+    forget_user(user_id)  # before: the cached instance may be this one, whose pk delete() clears
+    user.delete()
+    forget_user(user_id)  # after: a request meanwhile may have cached another instance

@@ -1,4 +1,5 @@
-"""POST /generate, GET /jobs, GET /jobs/{id}, GET /download/{result_id}."""
+"""POST /generate, GET /jobs, GET and DELETE /jobs/{id}, GET /results,
+GET /download/{result_id}."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,86 +15,34 @@ from rest_framework.views import APIView
 
 from moderation.throttles import OffenderThrottle
 
-from core.errors import ErrorDetail, Gone, ServiceError, error_responses
+from backend.jobs import selectors
+from backend.jobs.creation import job_create, text_check
+from backend.jobs.models import TEXT_MAX, JobState
+from backend.jobs.deletion import job_delete
+from backend.jobs.presenter import (JobOutput, JobPage, ResultPage, job_payload,
+                                   result_list_item)
+from core.errors import Gone, ServiceError, error_responses
 from core.inputs import StrictInput
-from backend.jobs import selectors, services
-from backend.jobs.models import JobState
 from core.storage import get_storage
 from backend.uploads.models import ModerationState
 
 
-class ResultOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    format = serializers.CharField()
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    engine = serializers.CharField()
-    download_url = serializers.URLField()
-
-
-class JobOutput(serializers.Serializer):
-    """The shape of a job in responses (documentation; ``job_payload`` builds it)."""
-
-    id = serializers.UUIDField()
-    mode = serializers.CharField()
-    state = serializers.CharField()
-    progress = serializers.IntegerField()
-    stage = serializers.CharField()
-    message = serializers.CharField()
-    engine = serializers.CharField()
-    upload_id = serializers.UUIDField(allow_null=True)
-    params = serializers.JSONField()
-    text = serializers.CharField()
-    attempts = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField()
-    error = ErrorDetail(allow_null=True)
-    results = ResultOutput(many=True, help_text="only once the job has succeeded")
-    metadata = serializers.JSONField()
-
-
-class JobPage(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = JobOutput(many=True)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def job_payload(job, request) -> dict:
-    """``JobOutput``'s fields, built directly: clients poll this many times a second, and
-    DRF serializers cost more than the database queries behind them."""
-    job = selectors.job_as_seen(job)
-    results = [{"id": str(r.id), "kind": r.kind, "format": r.format, "width": r.width,
-                "height": r.height, "engine": r.engine,
-                "download_url": request.build_absolute_uri(reverse("download", args=[r.id]))}
-               for r in job.results.all()
-               if job.state == JobState.SUCCEEDED and r.moderation_state == ModerationState.CLEAR]
-    return {
-        "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
-        "stage": job.stage, "message": job.message, "engine": job.engine,
-        "upload_id": str(job.upload_id) if job.upload_id else None, "params": job.params,
-        "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
-        "expires_at": _iso(job.expires_at),
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
-        "results": results, "metadata": job.metadata,
-    }
-
-
 class GenerateInput(StrictInput):
-    upload_id = serializers.UUIDField()
+    upload_id = serializers.UUIDField(required=False, help_text="shorthand for inputs.photo")
+    inputs = serializers.DictField(
+        required=False, default=dict,
+        help_text="upload ids by name (photo, voice, template: one id; photos, identities: a "
+                  "list); which ones a mode needs is in its description")
     mode = serializers.CharField(max_length=32)
     params = serializers.DictField(required=False, default=dict,
                                    help_text="the mode's parameters; unknown ones are refused")
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=500,
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX,
                                  trim_whitespace=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            text_check(data["text"])  # its own code, before the field's generic max_length
+        return super().to_internal_value(data)
 
 
 class GenerateAccepted(serializers.Serializer):
@@ -118,7 +67,7 @@ class GenerateApi(APIView):
         if key is not None and len(key) > 100:
             raise ServiceError("Idempotency-Key must be at most 100 characters.",
                                code="invalid_idempotency_key")
-        job = services.job_create(user=request.user, idempotency_key=key, **data.validated_data)
+        job = job_create(user=request.user, idempotency_key=key, **data.validated_data)
         ws_scheme = "wss" if request.is_secure() else "ws"
         return Response({
             "job_id": str(job.id),
@@ -142,6 +91,24 @@ class JobDetailApi(APIView):
     def get(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
         return Response(job_payload(job, request))
+
+    @extend_schema(responses={204: None, **error_responses(401, 404, 503)},
+                   description="Deletes the job now, its results and their stored files too; a "
+                               "job still running is cancelled. 503 `storage_unavailable`: "
+                               "nothing lost, call again.")
+    def delete(self, request, job_id):
+        job_delete(user=request.user, job_id=job_id)
+        return Response(status=204)
+
+
+class ResultListApi(APIView):
+    @extend_schema(operation_id="results_list", responses={200: ResultPage, **error_responses(401)},
+                   parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(selectors.result_list(user=request.user), request,
+                                           view=self)
+        return paginator.get_paginated_response([result_list_item(r, request) for r in page])
 
 
 class DownloadApi(APIView):

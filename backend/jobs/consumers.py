@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from backend.jobs import events
 from backend.jobs.models import TERMINAL_STATES, Job, JobState
-from backend.jobs.services import UNDER_REVIEW, result_payloads
+from backend.jobs.presenter import job_event, result_payloads
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -29,11 +29,8 @@ SNAPSHOT_LIMIT = 50
 
 
 def is_final(event: dict) -> bool:
-    """Nothing more will happen to the job (a job held for review may still be released)."""
-    if event["state"] in TERMINAL_STATES:
-        return True
-    code = event.get("error", {}).get("code")
-    return event["state"] == JobState.BLOCKED and code != UNDER_REVIEW[0]
+    """Nothing more will happen to the job (a held one waits for a moderator)."""
+    return event["state"] in TERMINAL_STATES
 
 
 class JobStream(AsyncJsonWebsocketConsumer):
@@ -132,4 +129,4 @@ def _user_snapshots(user) -> list[dict]:
 
 def _event_of(job: Job) -> dict:
     results = result_payloads(job) if job.state == JobState.SUCCEEDED else None
-    return events.job_event(job, results=results)
+    return job_event(job, results=results)

@@ -11,18 +11,21 @@ import asyncio
 import logging
 import os
 import threading
-import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from backend.jobs.models import JobState
-from backend.jobs.selectors import job_as_seen
+from backend.jobs.presenter import job_event
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 5.0
 # A job's state moves forward in this order; subscribers drop an event older than what they sent.
-STATE_RANK = {"queued": 0, "blocked": 0, "running": 1, "succeeded": 2, "failed": 2, "expired": 2}
+STATE_RANK = {JobState.QUEUED: 0, JobState.HELD: 0, JobState.RUNNING: 1, JobState.SUCCEEDED: 3,
+              JobState.FAILED: 3, JobState.BLOCKED: 3, JobState.EXPIRED: 3}
+# A job held after it ran (its results wait for a moderator) is past running, before its end;
+# held before running it ranks with queued, so its release (back to queued) still goes out.
+HELD_RESULTS_RANK = 2
 
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
@@ -39,23 +42,11 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
-def job_event(job, *, results: list | None = None) -> dict:
-    job = job_as_seen(job)
-    if job.state == JobState.EXPIRED:
-        results = None
-    event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
-             "stage": job.stage, "progress": job.progress, "message": job.message,
-             "attempt": job.attempts, "at": round(time.time(), 3)}
-    if job.error_code:
-        event["error"] = {"code": job.error_code, "message": job.error_message}
-    if results is not None:
-        event["results"] = results
-    return event
-
-
 def event_order(event: dict) -> tuple:
     """Sort key of a job's events: a newer attempt, a later state, more progress."""
-    return (event.get("attempt", 0), STATE_RANK.get(event["state"], 0), event["progress"])
+    attempt, state = event.get("attempt", 0), event["state"]
+    rank = HELD_RESULTS_RANK if state == JobState.HELD and attempt else STATE_RANK.get(state, 0)
+    return (attempt, rank, event["progress"])
 
 
 def publish(job, *, results: list | None = None) -> None:

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import AuthToken
+from backend.jobs.creation import job_dispatch
+from backend.jobs.execution import job_fail
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.selectors import EXPIRED_JOB
 from core.storage import get_storage
@@ -65,8 +67,6 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
 def jobs_sweep_stuck(*, now: datetime | None = None) -> int:
     """Fail jobs still running past their deadline (their worker died or hung, and no
     redelivery took them over) with the code ``job_stuck``."""
-    from backend.jobs.services import job_fail
-
     now = now or timezone.now()
     count = 0
     for job in Job.objects.filter(state=JobState.RUNNING, deadline_at__lt=now):
@@ -81,8 +81,6 @@ def jobs_sweep_stuck(*, now: datetime | None = None) -> int:
 
 def jobs_resume(*, older_than: timedelta = timedelta(0)) -> int:
     """Dispatch queued jobs (and, embedded, jobs left running by a dead process) again."""
-    from backend.jobs.services import job_dispatch
-
     cutoff = timezone.now() - older_than
     if settings.TASK_RUNNER == "inprocess":
         Job.objects.filter(state=JobState.RUNNING).update(state=JobState.QUEUED, stage="queued")

@@ -12,14 +12,18 @@ from backend.uploads.models import StoredImage
 
 class JobState(models.TextChoices):
     QUEUED = "queued"
+    HELD = "held"  # a moderator must decide on its photo, its text or its results first
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    BLOCKED = "blocked"
+    BLOCKED = "blocked"  # moderation refused its content: nothing more will happen
     EXPIRED = "expired"
 
 
-TERMINAL_STATES = {JobState.SUCCEEDED, JobState.FAILED, JobState.EXPIRED}
+TERMINAL_STATES = {JobState.SUCCEEDED, JobState.FAILED, JobState.BLOCKED, JobState.EXPIRED}
+# What a user may type into a job; the request, the service and the column share it.
+TEXT_MAX = 100
+HELD_MESSAGE = "This content is waiting for a moderator; you will be notified."
 
 
 class Job(models.Model):
@@ -29,7 +33,7 @@ class Job(models.Model):
                                related_name="jobs")
     mode = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
-    text = models.CharField(max_length=200, blank=True, default="")
+    text = models.CharField(max_length=TEXT_MAX, blank=True, default="")
     state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.QUEUED,
                              db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -81,3 +85,22 @@ class Result(StoredImage):
 
     def __str__(self) -> str:
         return f"result {self.id} ({self.kind})"
+
+
+class JobInput(models.Model):
+    """One named input of a job (``photo``, ``voice``, one of ``photos``…): an upload of the
+    user's. A real key, so that deleting an upload reaches the jobs that use it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="inputs")
+    name = models.CharField(max_length=16)
+    upload = models.ForeignKey("uploads.Upload", on_delete=models.CASCADE,
+                               related_name="job_inputs")
+    position = models.PositiveSmallIntegerField(default=0)  # order within a list input
+
+    class Meta:
+        ordering = ["name", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "name", "position"],
+                                               name="one_upload_per_input_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.position}] of job {self.job_id}"

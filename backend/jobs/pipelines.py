@@ -1,5 +1,5 @@
-"""The registry of generation modes. A mode names its queue, its parameters and the function
-that turns a clean input into outputs by calling a pipeline in ``inference/``."""
+"""The registry of generation modes. A mode names its queue, its parameters, the inputs it needs
+and the function that turns clean inputs into outputs by calling a pipeline in ``inference/``."""
 from __future__ import annotations
 
 import io
@@ -10,15 +10,51 @@ import numpy as np
 from PIL import Image
 from rest_framework import serializers
 
+from backend.uploads.models import UploadKind
 from inference.progress import Progress
+
+# The names a job's inputs may have: ``"inputs": {"photo": id, "photos": [ids], ...}``; the
+# plural ones are lists.
+INPUT_NAMES = ("photo", "voice", "template", "photos", "identities")
+LIST_INPUTS = frozenset({"photos", "identities"})
+SAMPLE_RATE = 16_000  # of the recordings a pipeline gets
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input a mode needs: its name, the kind of upload it takes and, for a list, how many."""
+
+    name: str
+    kind: str = UploadKind.IMAGE
+    required: bool = True
+    min_count: int = 1
+    max_count: int = 8
+
+    def __post_init__(self) -> None:
+        if self.name not in INPUT_NAMES:
+            raise ValueError(f"unknown input name {self.name!r}; use one of {INPUT_NAMES}")
+
+    @property
+    def many(self) -> bool:
+        return self.name in LIST_INPUTS
+
+
+PHOTO = InputSpec("photo")
 
 
 @dataclass
 class PipelineInput:
-    image: np.ndarray  # RGB uint8, upright
+    """What a mode's function gets. ``inputs`` holds the decoded inputs by name: an image is an
+    RGB uint8 array (upright), a recording a float32 mono 16 kHz array; a list input, a list."""
+
+    inputs: dict[str, np.ndarray | list[np.ndarray]]
     params: dict
     text: str
     progress: Progress
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.inputs["photo"]
 
 
 @dataclass
@@ -54,6 +90,8 @@ class Pipeline:
     queue: str  # "cpu" or "gpu": which Celery workers take it
     params: type[serializers.Serializer]
     run: Callable[[PipelineInput], list[Output]]
+    inputs: tuple[InputSpec, ...] = (PHOTO,)  # () for a mode that needs only a typed text
+    working_side: int = 0  # images are decoded no larger than this (0: UPLOAD_WORKING_SIDE)
     text_required: bool = False
     # Parameters the user types freely (drawn into the result), screened like the text.
     text_params: tuple[str, ...] = ()

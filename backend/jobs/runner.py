@@ -1,11 +1,13 @@
-"""The embedded worker: a small thread pool running the very task functions Celery runs,
-plus a scheduler thread for housekeeping. Used when no Redis is configured."""
+"""The embedded worker: a small thread pool running the functions it is given (the ones
+Celery's tasks run), plus a scheduler thread for housekeeping. Used when no Redis is configured.
+It knows nothing of jobs: callers pass the function in, so this module imports none of theirs."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
 
 from django.conf import settings
 from django.db import OperationalError, close_old_connections
@@ -17,7 +19,6 @@ log = logging.getLogger(__name__)
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _scheduler: threading.Thread | None = None
-_stop = threading.Event()
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -29,20 +30,18 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _run(job_id) -> None:
-    from backend.jobs.services import job_run
-
+def _run(fn: Callable, args: tuple, kwargs: dict) -> None:
     try:
         for attempt in range(3):
             close_old_connections()
             try:
-                job_run(job_id=job_id)
+                fn(*args, **kwargs)
                 return
             except OperationalError:  # the database was busy: the job is still queued, retry
-                log.warning("in-process job %s: database busy, retrying", job_id, exc_info=True)
+                log.warning("in-process %s: database busy, retrying", fn.__name__, exc_info=True)
                 time.sleep(1 + attempt)
             except Exception:  # noqa: BLE001
-                log.exception("in-process job %s crashed", job_id)
+                log.exception("in-process %s%s crashed", fn.__name__, args or kwargs)
                 return
             finally:
                 close_old_connections()
@@ -50,12 +49,13 @@ def _run(job_id) -> None:
         release_memory()  # this process also serves HTTP: it must not keep a job's peak
 
 
-def submit(job_id):
-    return _executor().submit(_run, job_id)
+def submit(fn: Callable, *args, **kwargs) -> Future:
+    """Run ``fn(*args, **kwargs)`` on the pool, again if the database was busy."""
+    return _executor().submit(_run, fn, args, kwargs)
 
 
-def wait_idle(timeout: float = 60.0) -> None:
-    """Block until every submitted job has finished (tests and shutdown)."""
+def wait_idle() -> None:
+    """Block until every submitted function has finished (tests and shutdown)."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
@@ -63,45 +63,28 @@ def wait_idle(timeout: float = 60.0) -> None:
         pool.shutdown(wait=True)
 
 
-def start_embedded() -> None:
-    """Resume jobs a previous process left behind and start the housekeeping scheduler."""
+def start_scheduler(chores: dict[Callable[[], object], float]) -> None:
+    """Call each chore every so many seconds, in a daemon thread: what Celery beat does in
+    production. Started once per process."""
     global _scheduler
-    from backend.jobs.housekeeping import jobs_resume
-
-    resumed = jobs_resume()
-    if resumed:
-        log.info("resumed %d queued jobs", resumed)
-    from backend.jobs.warmup import warm_up_models
-
-    threading.Thread(target=warm_up_models, name="warm-up", daemon=True).start()
-    if _scheduler is None:
-        _stop.clear()
-        _scheduler = threading.Thread(target=_schedule_loop, name="housekeeping", daemon=True)
-        _scheduler.start()
+    with _lock:
+        if _scheduler is not None:
+            return
+        _scheduler = threading.Thread(target=_schedule_loop, args=(chores,), name="housekeeping",
+                                      daemon=True)
+    _scheduler.start()
 
 
-def stop_embedded() -> None:
-    global _scheduler
-    _stop.set()
-    _scheduler = None
-    wait_idle()
-
-
-def _schedule_loop() -> None:
-    """Sweep stuck jobs every SWEEP_INTERVAL_SECONDS and purge every PURGE_INTERVAL_SECONDS:
-    what Celery beat does in production."""
-    from backend.jobs.housekeeping import jobs_sweep_stuck, purge_expired
-
-    tick = min(settings.SWEEP_INTERVAL_SECONDS, settings.PURGE_INTERVAL_SECONDS)
-    due = {jobs_sweep_stuck: 0.0, purge_expired: 0.0}
-    every = {jobs_sweep_stuck: settings.SWEEP_INTERVAL_SECONDS,
-             purge_expired: settings.PURGE_INTERVAL_SECONDS}
+def _schedule_loop(chores: dict[Callable[[], object], float]) -> None:
+    tick = min(chores.values())
+    due = dict.fromkeys(chores, 0.0)
     elapsed = 0.0
-    while not _stop.wait(tick):
+    while True:
+        time.sleep(tick)
         elapsed += tick
         close_old_connections()
-        for chore in due:
-            if elapsed - due[chore] < every[chore]:
+        for chore, every in chores.items():
+            if elapsed - due[chore] < every:
                 continue
             due[chore] = elapsed
             try:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from backend.jobs.models import Job, JobState, Result
+from backend.uploads.models import ModerationState
 
 # What an expired job keeps: the purge writes these fields, and the presenters show them from
 # the deadline on, so nothing the user made or typed outlives ``expires_at`` in an answer.
@@ -17,14 +18,24 @@ EXPIRED_JOB = {"state": JobState.EXPIRED, "stage": "expired", "params": {}, "tex
 
 
 def job_list(*, user):
-    return Job.objects.filter(owner=user).prefetch_related("results").order_by("-created_at")
+    return (Job.objects.filter(owner=user).prefetch_related("results", "inputs")
+            .order_by("-created_at"))
 
 
 def job_get(*, user, job_id) -> Job:
     try:
-        return Job.objects.prefetch_related("results").get(owner=user, id=job_id)
+        return Job.objects.prefetch_related("results", "inputs").get(owner=user, id=job_id)
     except Job.DoesNotExist:
         raise NotFound("No such job.", code="job_not_found") from None
+
+
+def result_list(*, user):
+    """The user's results they may download now, newest first."""
+    now = timezone.now()
+    return (Result.objects.filter(owner=user, job__state=JobState.SUCCEEDED,
+                                  moderation_state=ModerationState.CLEAR, expires_at__gt=now,
+                                  job__expires_at__gt=now)
+            .exclude(storage_key="").select_related("job").order_by("-created_at", "id"))
 
 
 def result_get(*, user, result_id) -> Result:

@@ -4,17 +4,19 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from backend.jobs import housekeeping, services
+from backend.jobs import housekeeping
+from backend.jobs.creation import RUN_JOB_TASK
+from backend.jobs.execution import job_run
 from backend.memory import release_memory
 
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: F401 - registers the test-only modes
 
 
-@shared_task(name="backend.jobs.tasks.run_job_task", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=RUN_JOB_TASK, acks_late=True, reject_on_worker_lost=True)
 def run_job_task(job_id: str) -> None:
     try:
-        services.job_run(job_id=job_id)
+        job_run(job_id=job_id)
     finally:
         release_memory()  # a worker process lives for many jobs: keep it at its idle size
 

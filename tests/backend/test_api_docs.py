@@ -43,7 +43,16 @@ def test_every_request_body_has_its_own_component(schema):
                     "/results/{result_id}/rating": "#/components/schemas/RatingInput"}
     components = schema["schema"]["components"]["schemas"]
     assert set(components["WechatLoginInput"]["properties"]) == {"code"}
-    assert set(components["GenerateInput"]["properties"]) == {"upload_id", "mode", "params", "text"}
+    assert set(components["GenerateInput"]["properties"]) == {"upload_id", "inputs", "mode",
+                                                              "params", "text"}
+    assert components["GenerateInput"]["properties"]["text"]["maxLength"] == 100
+
+
+def test_the_job_states_are_documented_held_among_them(schema):
+    components = schema["schema"]["components"]["schemas"]
+    state = components["JobOutput"]["properties"]["state"]
+    enum = components[state["$ref"].rsplit("/", 1)[-1]]["enum"] if "$ref" in state else state["enum"]
+    assert set(enum) == {"queued", "held", "running", "succeeded", "failed", "blocked", "expired"}
 
 
 def test_token_auth_and_error_responses_are_documented(schema):

@@ -120,7 +120,7 @@ def test_generate_refuses_bad_requests(login, astronaut_jpeg, payload, status, c
     ({"mode": "sticker", "text": "开心", "params": {"anmiated": True}},
      "Unknown field 'params.anmiated'; params accepts: animated, caption, style, template_id."),
     ({"mode": "anime", "uploadId": "x"},
-     "Unknown field 'uploadId'; the request accepts: mode, params, text, upload_id."),
+     "Unknown field 'uploadId'; the request accepts: inputs, mode, params, text, upload_id."),
 ])
 def test_generate_refuses_unknown_fields_by_name(login, astronaut_jpeg, payload, message):
     api = login()
@@ -303,7 +303,7 @@ def test_uploads_are_throttled_per_user(login, astronaut_jpeg, monkeypatch):
 
 
 def test_job_payload_matches_the_documented_schema(login, astronaut_jpeg, jobs_worker):
-    from backend.jobs.api import JobOutput, ResultOutput
+    from backend.jobs.presenter import JobOutput, ResultOutput
 
     api = login()
     upload_id = api.upload(astronaut_jpeg).json()["id"]

@@ -56,7 +56,7 @@ def start_worker(worker_env, tmp_path):
 def slow_job(login, astronaut_jpeg):
     """A queued ``test_slow`` job of ~4 s, sent to the workers' own broker."""
     from backend.celery import app
-    from backend.jobs.models import Job
+    from backend.jobs.models import Job, JobInput
     from backend.jobs.tasks import run_job_task
     from backend.uploads.services import retention_deadline
 
@@ -64,6 +64,7 @@ def slow_job(login, astronaut_jpeg):
     upload = api.upload(astronaut_jpeg).json()
     job = Job.objects.create(owner_id=api.user_id, upload_id=upload["id"], mode="test_slow",
                              params={"steps": 40, "delay": 0.1}, expires_at=retention_deadline())
+    JobInput.objects.create(job=job, name="photo", upload_id=upload["id"])
     with app.connection_for_write(own_broker()) as connection:
         run_job_task.apply_async(args=[str(job.id)], queue="cpu", connection=connection)
     return job

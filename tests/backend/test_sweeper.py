@@ -11,9 +11,10 @@ from channels.layers import get_channel_layer
 from django.test import override_settings
 from django.utils import timezone
 
-from backend.jobs import events, runner, services
+from backend.jobs import events, runner
+from backend.jobs.execution import job_run
 from backend.jobs.housekeeping import jobs_resume, jobs_sweep_stuck
-from backend.jobs.models import Job, JobState
+from backend.jobs.models import Job, JobInput, JobState
 from backend.jobs.modes import testing  # noqa: F401 - registers test_slow
 from backend.uploads.services import retention_deadline
 
@@ -21,7 +22,10 @@ from backend.uploads.services import retention_deadline
 def make_job(api, upload_id=None, **fields) -> Job:
     values = {"mode": "test_slow", "params": {"steps": 4, "delay": 0.01},
               "expires_at": retention_deadline(), **fields}
-    return Job.objects.create(owner_id=api.user_id, upload_id=upload_id, **values)
+    job = Job.objects.create(owner_id=api.user_id, upload_id=upload_id, **values)
+    if upload_id is not None:
+        JobInput.objects.create(job=job, name="photo", upload_id=upload_id)
+    return job
 
 
 @pytest.mark.django_db
@@ -103,7 +107,7 @@ def _run(job_id) -> None:
     from django.db import connection
 
     try:
-        services.job_run(job_id=job_id)
+        job_run(job_id=job_id)
     finally:
         connection.close()
 

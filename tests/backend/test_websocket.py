@@ -84,6 +84,7 @@ class Client:
 
     def __init__(self, server: LiveServer, openid: str) -> None:
         self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.openid = openid
         body = self.http.post("/auth/dev", json={"openid": openid}).json()
         self.token = body["token"]
         self.http.headers["Authorization"] = f"Token {self.token}"
@@ -290,3 +291,62 @@ def test_a_bad_client_frame_closes_the_socket_with_a_code(server, alice, frame, 
     assert asyncio.run(send_then_listen()) == code
     log = log_since(server, offset)
     assert "Traceback" not in log and "ERROR" not in log, log
+
+
+def held_job(server, photo: bytes) -> tuple[Client, Client, str, int]:
+    """A user's job held because a moderator must see its photo first, and a moderator."""
+    from django.contrib.auth import get_user_model
+
+    from backend.uploads.models import ModerationState, Upload
+    from moderation.models import ModerationCase
+
+    user = server.client(f"held-{uuid.uuid4().hex[:12]}")
+    staff = server.client(f"staff-{uuid.uuid4().hex[:12]}")
+    get_user_model().objects.filter(username=f"wx_{staff.openid}").update(is_staff=True)
+    upload = user.http.post("/upload", files={"image": ("photo.jpg", photo, "image/jpeg")}).json()
+    case = ModerationCase.objects.create(subject_type="upload", subject_id=upload["id"])
+    Upload.objects.filter(id=upload["id"]).update(moderation_state=ModerationState.HELD,
+                                                  moderation_case_id=case.id)
+    job = user.http.post("/generate", json={"upload_id": upload["id"], "mode": "test_slow",
+                                            "params": {"steps": 4, "delay": 0.05}})
+    assert (job.status_code, job.json()["state"]) == (202, "held"), job.text
+    return user, staff, job.json()["job_id"], case.id
+
+
+async def decide_while_listening(server, user, staff, job_id, case_id, decision):
+    """Listen to the job's socket; once it says held, the moderator decides over HTTP."""
+    received = []
+    async with websockets.connect(f"{server.ws_url}/ws/jobs/{job_id}/", **auth(user)) as ws:
+        try:
+            async with asyncio.timeout(60):
+                async for message in ws:
+                    received.append(json.loads(message))
+                    if len(received) == 1:
+                        assert received[0]["state"] == "held", received
+                        answer = await asyncio.to_thread(
+                            staff.http.post, f"/moderation/cases/{case_id}/{decision}",
+                            json={"reason": "checked"})
+                        assert answer.status_code == 200, answer.text
+        except websockets.ConnectionClosed:
+            pass
+    return received, ws.close_code
+
+
+def test_a_held_job_approved_runs_and_succeeds_on_the_socket(server, settled, astronaut_jpeg):
+    user, staff, job_id, case_id = held_job(server, astronaut_jpeg)
+    assert user.job(job_id)["state"] == "held"
+    events, code = asyncio.run(decide_while_listening(server, user, staff, job_id, case_id,
+                                                      "approve"))
+    states = [e["state"] for e in events]
+    assert states[0] == "held" and states[-1] == "succeeded" and "running" in states, states
+    assert code == 1000 and events[-1]["results"]
+    assert user.job(job_id)["state"] == "succeeded"
+
+
+def test_a_held_job_rejected_ends_blocked_on_the_socket(server, settled, astronaut_jpeg):
+    user, staff, job_id, case_id = held_job(server, astronaut_jpeg)
+    events, code = asyncio.run(decide_while_listening(server, user, staff, job_id, case_id,
+                                                      "reject"))
+    assert [e["state"] for e in events] == ["held", "blocked"], events
+    assert events[-1]["error"]["code"] == "content_rejected" and code == 1000
+    assert user.job(job_id)["state"] == "blocked"

@@ -53,7 +53,7 @@ def test_held_upload_waits_and_approve_releases_the_job(login, astronaut_jpeg, s
     assert upload["moderation"] == "under_review"
     job_id = api.generate(upload["id"], MODE, PARAMS).json()["job_id"]
     job = api.wait(job_id)
-    assert (job["state"], job["error"]["code"]) == ("blocked", "under_review")
+    assert (job["state"], job["error"]) == ("held", None)
 
     case = pending_case(staff, "upload")
     assert case["subject_id"] == upload["id"] and case["preview_url"]
@@ -77,7 +77,7 @@ def test_held_upload_rejected_is_deleted(login, astronaut_jpeg, settings, jobs_w
     assert not Upload.objects.filter(id=upload["id"]).exists()
     assert not get_storage().exists(key)
     job = api.wait(job_id)
-    assert job["state"] == "blocked" and job["error"]["code"] != "under_review"
+    assert (job["state"], job["error"]["code"]) == ("blocked", "content_rejected")
 
 
 # Results are moderated where the job runs. The services stack's Celery worker is another
@@ -89,7 +89,7 @@ def held_result(api, staff, astronaut_jpeg, settings):
     settings.MODERATION_NUDENET_RULES = FACE_HELD  # from here on: the result is held
     job_id = api.generate(upload["id"], MODE, PARAMS).json()["job_id"]
     job = api.wait(job_id)
-    assert (job["state"], job["error"]["code"], job["results"]) == ("blocked", "under_review", [])
+    assert (job["state"], job["error"], job["results"]) == ("held", None, [])
     result = Result.objects.get(job_id=job_id)
     refused = api.get(f"/download/{result.id}")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "under_review"
@@ -114,7 +114,8 @@ def test_held_result_rejected_is_deleted(login, astronaut_jpeg, settings, inproc
     assert not Result.objects.filter(id=result.id).exists()
     assert not get_storage().exists(result.storage_key)
     assert api.get(f"/download/{result.id}").status_code == 404
-    assert api.wait(job_id)["state"] == "blocked"
+    job = api.wait(job_id)
+    assert (job["state"], job["error"]["code"]) == ("blocked", "content_rejected")
 
 
 def test_blocked_caption_is_refused(login, astronaut_jpeg):
@@ -137,7 +138,7 @@ def test_one_held_output_holds_the_whole_result_set(login, astronaut_jpeg, setti
     settings.MODERATION_NUDENET_RULES = FACE_HELD
     job_id = api.generate(upload["id"], "sticker", {"animated": True}, text="开心").json()["job_id"]
     job = api.wait(job_id)
-    assert (job["state"], job["results"]) == ("blocked", []), job
+    assert (job["state"], job["results"]) == ("held", []), job
     rows = list(Result.objects.filter(job_id=job_id))
     assert len(rows) == 3 and all(r.moderation_state == "held" for r in rows)
     for row in rows:
@@ -147,7 +148,7 @@ def test_one_held_output_holds_the_whole_result_set(login, astronaut_jpeg, setti
     assert cases
     for case in cases[:-1]:
         assert staff.post(f"/moderation/cases/{case['id']}/approve").status_code == 200
-        assert api.get(f"/jobs/{job_id}").json()["state"] == "blocked"  # another case is open
+        assert api.get(f"/jobs/{job_id}").json()["state"] == "held"  # another case is open
     assert staff.post(f"/moderation/cases/{cases[-1]['id']}/approve").status_code == 200
     job = api.wait(job_id)
     assert job["state"] == "succeeded" and len(job["results"]) == 3
@@ -159,7 +160,7 @@ def test_rejecting_one_output_deletes_them_all(login, astronaut_jpeg, settings, 
     upload = api.upload(astronaut_jpeg).json()
     settings.MODERATION_NUDENET_RULES = FACE_HELD
     job_id = api.generate(upload["id"], "sticker", {}, text="惊讶").json()["job_id"]
-    assert api.wait(job_id)["state"] == "blocked"
+    assert api.wait(job_id)["state"] == "held"
     keys = list(Result.objects.filter(job_id=job_id).values_list("storage_key", flat=True))
     case = staff.get("/moderation/cases?state=pending&subject_type=result").json()["results"][0]
     assert staff.post(f"/moderation/cases/{case['id']}/reject", {"reason": "no"}).status_code == 200
@@ -182,13 +183,13 @@ def test_a_held_text_waits_behind_a_held_photo(login, astronaut_jpeg, settings, 
     upload = api.upload(astronaut_jpeg).json()
     assert upload["moderation"] == "under_review"
     job_id = api.generate(upload["id"], "sticker", {"caption": "off"}, text="加微信 开心").json()["job_id"]
-    assert api.get(f"/jobs/{job_id}").json()["error"]["code"] == "under_review"
+    assert api.get(f"/jobs/{job_id}").json()["state"] == "held"
     photo_case = pending_case(staff, "upload")
     text_case = [c for c in staff.get("/moderation/cases?state=pending").json()["results"]
                  if c["subject_type"] == "text"][0]
     settings.MODERATION_NUDENET_RULES = {}
     assert staff.post(f"/moderation/cases/{photo_case['id']}/approve").status_code == 200
     job = api.get(f"/jobs/{job_id}").json()
-    assert (job["state"], job["error"]["code"]) == ("blocked", "under_review")  # the text's turn
+    assert (job["state"], job["error"]) == ("held", None)  # the text's turn
     assert staff.post(f"/moderation/cases/{text_case['id']}/approve").status_code == 200
     assert api.wait(job_id)["state"] == "succeeded"

@@ -2,10 +2,29 @@
 runs the jobs (in-process worker) and the retention scheduler."""
 from __future__ import annotations
 
+import logging
+import threading
+
 import uvicorn
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+log = logging.getLogger(__name__)
+
+
+def start_embedded_worker() -> None:
+    """Resume jobs a previous process left behind, load the models in the background and start
+    the housekeeping scheduler."""
+    from backend.jobs import housekeeping, runner
+    from backend.jobs.warmup import warm_up_models
+
+    resumed = housekeeping.jobs_resume()
+    if resumed:
+        log.info("resumed %d queued jobs", resumed)
+    threading.Thread(target=warm_up_models, name="warm-up", daemon=True).start()
+    runner.start_scheduler({housekeeping.jobs_sweep_stuck: settings.SWEEP_INTERVAL_SECONDS,
+                            housekeeping.purge_expired: settings.PURGE_INTERVAL_SECONDS})
 
 
 class Command(BaseCommand):
@@ -21,9 +40,7 @@ class Command(BaseCommand):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         if settings.TASK_RUNNER == "inprocess":
-            from backend.jobs import runner
-
-            runner.start_embedded()
+            start_embedded_worker()
             self.stdout.write("embedded worker and scheduler started")
         uvicorn.run("backend.asgi:application", host=host, port=port, log_level="info",
                     lifespan="off", ws_max_size=1 << 20)

@@ -1,0 +1,146 @@
+"""The JSON of jobs and results, built in this one place: the API's answers, the websocket's
+events and the OpenAPI schema (the serializers below document exactly what the functions build)."""
+from __future__ import annotations
+
+import time
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from backend.jobs.models import Job, JobState, Result
+from backend.jobs.pipelines import LIST_INPUTS
+from backend.jobs.selectors import job_as_seen
+from backend.uploads.models import ModerationState
+from core.errors import ErrorDetail
+
+
+class ResultOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    format = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    engine = serializers.CharField()
+    download_url = serializers.URLField()
+
+
+class JobOutput(serializers.Serializer):
+    """The shape of a job in responses (documentation; ``job_payload`` builds it)."""
+
+    id = serializers.UUIDField()
+    mode = serializers.CharField()
+    state = serializers.ChoiceField(choices=JobState.choices)
+    progress = serializers.IntegerField()
+    stage = serializers.CharField()
+    message = serializers.CharField()
+    engine = serializers.CharField()
+    upload_id = serializers.UUIDField(allow_null=True, help_text="the photo input")
+    inputs = serializers.DictField(help_text="upload ids by input name; a list for photos and "
+                                             "identities")
+    params = serializers.JSONField()
+    text = serializers.CharField()
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    error = ErrorDetail(allow_null=True)
+    results = ResultOutput(many=True, help_text="only once the job has succeeded")
+    metadata = serializers.JSONField()
+
+
+class JobPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobOutput(many=True)
+
+
+class ResultListItem(ResultOutput):
+    job_id = serializers.UUIDField()
+    mode = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="deleted then, with its job's data")
+
+
+class ResultPage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ResultListItem(many=True)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def result_payload(result: Result, request=None) -> dict:
+    """A result; its download URL absolute when answering a request, else a path."""
+    url = reverse("download", args=[result.id])
+    return {"id": str(result.id), "kind": result.kind, "format": result.format,
+            "width": result.width, "height": result.height, "engine": result.engine,
+            "download_url": request.build_absolute_uri(url) if request is not None else url}
+
+
+def result_list_item(result: Result, request=None) -> dict:
+    """``ResultListItem``: a result with its job and when it goes (whichever deadline is first)."""
+    expires_at = min(result.expires_at, result.job.expires_at)
+    return {**result_payload(result, request), "job_id": str(result.job_id),
+            "mode": result.job.mode, "created_at": _iso(result.created_at),
+            "expires_at": _iso(expires_at)}
+
+
+def result_payloads(job: Job, request=None) -> list[dict]:
+    """The results a client may see: only a succeeded job's, until its deadline, and only
+    those moderation cleared."""
+    if job_as_seen(job).state != JobState.SUCCEEDED:
+        return []
+    return [result_payload(r, request) for r in job.results.all()
+            if r.moderation_state == ModerationState.CLEAR]
+
+
+def job_inputs(job: Job) -> dict:
+    """``{name: id}``, or ``{name: [ids]}`` for a list input."""
+    inputs: dict = {}
+    for row in job.inputs.all():
+        if row.name in LIST_INPUTS:
+            inputs.setdefault(row.name, []).append(str(row.upload_id))
+        else:
+            inputs[row.name] = str(row.upload_id)
+    return inputs
+
+
+def _error(job: Job) -> dict | None:
+    return {"code": job.error_code, "message": job.error_message} if job.error_code else None
+
+
+def job_payload(job: Job, request=None) -> dict:
+    """``JobOutput``'s fields, built directly: clients poll this many times a second, and
+    DRF serializers cost more than the database queries behind them."""
+    job = job_as_seen(job)
+    return {
+        "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
+        "stage": job.stage, "message": job.message, "engine": job.engine,
+        "upload_id": str(job.upload_id) if job.upload_id else None,
+        "inputs": job_inputs(job), "params": job.params,
+        "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
+        "expires_at": _iso(job.expires_at), "error": _error(job),
+        "results": result_payloads(job, request), "metadata": job.metadata,
+    }
+
+
+def job_event(job: Job, *, results: list | None = None) -> dict:
+    """A websocket event: the job's moving parts, and its results when it has just finished."""
+    job = job_as_seen(job)
+    if job.state == JobState.EXPIRED:
+        results = None
+    event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
+             "stage": job.stage, "progress": job.progress, "message": job.message,
+             "attempt": job.attempts, "at": round(time.time(), 3)}
+    error = _error(job)
+    if error is not None:
+        event["error"] = error
+    if results is not None:
+        event["results"] = results
+    return event
