@@ -5,6 +5,7 @@ Both speak the same small interface, so services never care which one runs. Keys
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -40,10 +41,15 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:  # a full or read-only disk: the callers answer 503, not 500
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StorageError(f"could not store {key!r}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
         try:
@@ -61,7 +67,10 @@ class LocalStorage:
         return self._path(key).exists()
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"could not delete {key!r}: {exc}") from exc
 
     def list_keys(self, prefix: str) -> list[str]:
         base = self.root.resolve()

@@ -19,7 +19,7 @@ from backend.uploads.sanitize import sanitize_image, sniff_format
 from backend.uploads.selectors import upload_get
 from core.errors import ServiceError, UnsupportedMedia, Unavailable
 from core.storage import StorageError, get_storage
-from moderation.services import Verdict, moderate_audio, moderate_image
+from moderation.services import BLOCK, REVIEW, Verdict, moderate_audio, moderate_image
 
 
 def retention_deadline(start=None):
@@ -105,11 +105,11 @@ def _moderated(upload: Upload, moderate: Callable[[], Verdict]) -> Upload:
     except Exception:
         upload_discard(upload=upload)
         raise
-    if verdict.decision == "block":
+    if verdict.decision == BLOCK:
         upload_discard(upload=upload)
         raise ServiceError(verdict.message or "This file is not allowed.",
                            code=verdict.code or "content_blocked", status=422)
-    if verdict.decision == "review":
+    if verdict.decision == REVIEW:
         upload.moderation_state = ModerationState.HELD
         upload.moderation_case_id = verdict.case_id
         upload.save(update_fields=["moderation_state", "moderation_case_id"])

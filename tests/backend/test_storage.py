@@ -42,6 +42,30 @@ def test_local_keys_cannot_escape_the_root(tmp_path):
     assert not (tmp_path / "outside.txt").exists()
 
 
+def test_a_local_disk_that_refuses_writes_is_a_storage_error(tmp_path):
+    """A full or read-only disk reaches the callers as StorageError (they answer 503), and
+    leaves no half-written file behind."""
+    import os
+
+    from core.storage import StorageError
+
+    root = tmp_path / "root"
+    storage = LocalStorage(root)
+    storage.put("u/1/a.txt", b"x", "text/plain")
+    if os.geteuid() == 0:
+        # root writes through permission bits: take the folder's place with a file instead.
+        (root / "u" / "2").parent.mkdir(parents=True, exist_ok=True)
+        (root / "u" / "2").write_bytes(b"not a folder")
+        blocked = "u/2/b.txt"
+    else:
+        (root / "u" / "1").chmod(0o500)
+        blocked = "u/1/b.txt"
+    with pytest.raises(StorageError):
+        storage.put(blocked, b"y", "text/plain")
+    assert storage.get("u/1/a.txt") == b"x"
+    assert not any(p.name.endswith(".part") for p in root.rglob("*"))
+
+
 @pytest.mark.django_db
 def test_local_share_link_is_signed_and_expires(tmp_path):
     from rest_framework.test import APIClient
