@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from inference.anime import toon
+from inference.faces import regions
 
 WORK_SIDE = 128
 ITERATIONS = 2
@@ -25,14 +26,14 @@ def head_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
     small = cv2.resize(rgb, (WORK_SIDE, WORK_SIDE), interpolation=cv2.INTER_AREA)
     p = points * scale
     face_width = float(np.linalg.norm(p[16] - p[0]))
-    face_height = float(np.linalg.norm(p[8] - p[27]))
-    centre_x = float(p[27:31, 0].mean())
+    face_height = float(np.linalg.norm(p[regions.CHIN] - p[regions.NOSE_TOP]))
+    centre_x = float(p[regions.NOSE_BRIDGE, 0].mean())
 
     mask = np.full((WORK_SIDE, WORK_SIDE), cv2.GC_PR_BGD, np.uint8)
     # Probably head: a cap over the brows about as wide as the face, where hair usually is.
     # (Kept tight: GrabCut learns its first head colours from it, and background inside would
     # teach it that the background is head.)
-    brow_y = float(p[17:27, 1].min())
+    brow_y = float(p[regions.BROWS, 1].min())
     cap = (round(centre_x), round(brow_y + 0.1 * face_height))
     cv2.ellipse(mask, cap, (round(0.62 * face_width), round(0.75 * face_height)), 0, 180, 360, cv2.GC_PR_FGD, -1)
     # Certainly background: the top corners, and the sides above the chin well away from the face.
@@ -40,13 +41,13 @@ def head_mask(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
     for x0 in (0, WORK_SIDE - 1):
         triangle = np.array([(x0, 0), (abs(x0 - corner), 0), (x0, corner)], np.int32)
         cv2.fillConvexPoly(mask, triangle, cv2.GC_BGD)
-    chin_y = round(float(p[8, 1]))
+    chin_y = round(float(p[regions.CHIN, 1]))
     columns = np.abs(np.arange(WORK_SIDE) - centre_x) > 0.85 * face_width
     mask[:chin_y, columns] = cv2.GC_BGD
     # Certainly head: the face inside its outline, without eyes and mouth (whites and teeth
     # would teach GrabCut that a white wall is head).
     face = cv2.erode(_face_area(mask.shape, p), np.ones((3, 3), np.uint8))
-    for part in (p[36:42], p[42:48], p[48:60]):
+    for part in (p[regions.RIGHT_EYE], p[regions.LEFT_EYE], p[regions.OUTER_LIPS]):
         cv2.fillConvexPoly(face, cv2.convexHull(np.round(part).astype(np.int32)), 0)
     mask[face > 0] = cv2.GC_FGD
 
@@ -73,11 +74,12 @@ def hair_mask(lab: np.ndarray, head: np.ndarray, skin: np.ndarray, points: np.nd
     if cheeks.any():
         skin_colour = np.median(lab[cheeks], axis=0)
     else:  # the face is mostly outside the square: take the nose tip's colour, or the nearest
-        y, x = (int(np.clip(v, 0, n - 1)) for v, n in zip(points[30, ::-1], lab.shape[:2]))
+        nose = points[regions.NOSE_POINT, ::-1]
+        y, x = (int(np.clip(v, 0, n - 1)) for v, n in zip(nose, lab.shape[:2]))
         skin_colour = lab[y, x]
     to_skin = _distance(lab, skin_colour)
     face = cv2.dilate(_face_area(head.shape, points), np.ones((9, 9), np.uint8)).astype(np.float32)
-    chin = max(int(points[8, 1]), 0)
+    chin = max(int(points[regions.CHIN, 1]), 0)
     plainly = (head > 0.5) & (face < 0.5) & (to_skin > 30.0)
     plainly[chin:] = False
     if plainly.sum() < 0.002 * head.size:  # bald, or hair the colour of skin: no hair to draw
@@ -127,7 +129,8 @@ def draw(out: np.ndarray, lab: np.ndarray, hair: np.ndarray, head: np.ndarray, p
     tones[..., 1:] = 128.0 + (base[1:] - 128.0) * 1.35
 
     # The glossy band: an arc over the crown, broken into tapering strands of uneven width.
-    centre = points[27] + (points[27] - points[8]) * 0.1 - np.array([left, top], np.float32)
+    top_of_nose = points[regions.NOSE_TOP]
+    centre = top_of_nose + (top_of_nose - points[regions.CHIN]) * 0.1 - np.array([left, top], np.float32)
     ys, xs = np.mgrid[0 : bottom - top, 0 : right - left].astype(np.float32)
     scale = 0.75 * face_width
     dx, dy = (xs - centre[0]) / scale, (ys - centre[1]) / scale
@@ -170,7 +173,8 @@ def cast_shadow(out: np.ndarray, hair: np.ndarray, skin: np.ndarray, face_width:
 def _face_area(shape, points: np.ndarray) -> np.ndarray:
     """1 inside the face outline (jaw and brows), 0 elsewhere (uint8)."""
     area = np.zeros(shape, np.uint8)
-    cv2.fillPoly(area, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
+    outline = np.concatenate([points[regions.JAW], points[regions.BROWS][::-1]])
+    cv2.fillPoly(area, [outline.astype(np.int32)], 1)
     return area
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from inference.anime import eyes, hair, toon
 from inference.anime.geometry import proportions_warp, warp_image, warp_points
 from inference.anime.strokes import smooth_open, tapered
+from inference.faces import regions
 
 ENGINE = "procedural-v2"
 
@@ -53,8 +54,8 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     out = hair.draw(out, smoothed_lab, hair_area, head, points, face_width)
     out = _outline(out, head, hair_area, points)
     _draw_jaw(out, points, face_width)
-    for eye in (points[36:42], points[42:48]):
-        eyes.draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
+    for eye in (points[regions.RIGHT_EYE], points[regions.LEFT_EYE]):
+        eyes.draw_eye(out, warped, eye, axis_x=float(points[regions.NOSE_TOP, 0]))
     _draw_features(out, points, face_width)
     return out
 
@@ -71,9 +72,9 @@ def _outline(out: np.ndarray, head: np.ndarray, hair: np.ndarray, points: np.nda
 
 def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
     """Soft mask of the face's skin: the jaw hull extended up over the forehead."""
-    jaw = points[0:17]
-    brow_top = points[17:27].copy()
-    lift = 0.35 * float(np.linalg.norm(points[8] - points[27]))
+    jaw = points[regions.JAW]
+    brow_top = points[regions.BROWS].copy()
+    lift = 0.35 * float(np.linalg.norm(points[regions.CHIN] - points[regions.NOSE_TOP]))
     brow_top[:, 1] -= lift
     polygon = np.concatenate([jaw, brow_top[::-1]]).astype(np.int32)
     mask = np.zeros(shape, np.float32)
@@ -119,8 +120,9 @@ def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
 def _keep_mask(shape, points: np.ndarray) -> np.ndarray:
     """Soft mask over brows, eyes and mouth: they keep the painted photo under the drawing."""
     mask = np.zeros(shape, np.float32)
-    for group, grow in ((points[17:22], 1.5), (points[22:27], 1.5), (points[36:42], 1.4),
-                        (points[42:48], 1.4), (points[48:60], 1.15)):
+    for region, grow in ((regions.RIGHT_BROW, 1.5), (regions.LEFT_BROW, 1.5), (regions.RIGHT_EYE, 1.4),
+                         (regions.LEFT_EYE, 1.4), (regions.OUTER_LIPS, 1.15)):
+        group = points[region]
         centre = group.mean(axis=0)
         spread = (group - centre) * grow
         spread[:, 1] = np.sign(spread[:, 1]) * np.maximum(np.abs(spread[:, 1]), 0.04 * shape[0])
@@ -130,15 +132,17 @@ def _keep_mask(shape, points: np.ndarray) -> np.ndarray:
 
 def _draw_jaw(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
     """The clean, thin contour a drawn face has along the jaw, tapering off toward the ears."""
-    tapered(out, smooth_open(points[2:15]), (96, 58, 52), max(1.0, 0.008 * face_width), start=0.15, end=0.15)
+    tapered(out, smooth_open(points[regions.JAW][2:-2]), (96, 58, 52), max(1.0, 0.008 * face_width),
+            start=0.15, end=0.15)
 
 
 def _blush(shape, points: np.ndarray) -> np.ndarray:
     """Soft pink ovals under the eyes, the anime shorthand for cheeks."""
     mask = np.zeros(shape, np.float32)
     face_width = float(np.linalg.norm(points[16] - points[0]))
-    for eye, jaw in ((points[36:42], points[3]), (points[42:48], points[13])):
-        centre = eye.mean(axis=0) * 0.45 + jaw * 0.35 + points[33] * 0.2
+    for eye, jaw in ((points[regions.RIGHT_EYE], points[3]),
+                     (points[regions.LEFT_EYE], points[13])):
+        centre = eye.mean(axis=0) * 0.45 + jaw * 0.35 + points[regions.NOSE_BOTTOM] * 0.2
         axes = (int(face_width * 0.11), int(face_width * 0.05))
         cv2.ellipse(mask, tuple(int(v) for v in centre), axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
     sigma = face_width * 0.04
@@ -148,7 +152,7 @@ def _blush(shape, points: np.ndarray) -> np.ndarray:
 def _feature_mask(shape, points: np.ndarray) -> np.ndarray:
     """Where eyes and mouth are drawn by hand, so traced lines there are mostly dropped."""
     mask = np.zeros(shape, np.float32)
-    for group in (points[36:42], points[42:48], points[48:60]):
+    for group in (points[regions.RIGHT_EYE], points[regions.LEFT_EYE], points[regions.OUTER_LIPS]):
         hull = cv2.convexHull(group.astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 1.0)
     size = max(3, int(shape[0] * 0.04)) | 1
@@ -159,7 +163,8 @@ def _feature_mask(shape, points: np.ndarray) -> np.ndarray:
 def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
     """A small nose tick and a clean mouth line, scaled to the face (brows keep their own shape)."""
     line = max(2.0, face_width * 0.012)
-    nose = np.array([points[32] * 0.3 + points[33] * 0.7, points[33], points[33] * 0.7 + points[34] * 0.3])
+    bottom = points[regions.NOSE_BOTTOM]
+    nose = np.array([points[32] * 0.3 + bottom * 0.7, bottom, bottom * 0.7 + points[34] * 0.3])
     tapered(out, nose, (150, 95, 85), line, start=0.4, end=0.4)
     # Closed lips get one clean line; an open mouth (teeth showing) keeps its own shape.
     lip_gap = float(np.linalg.norm(points[66] - points[62]))

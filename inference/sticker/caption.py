@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from inference.config import sticker_font
 from inference.errors import InferenceError
 
 # Common places of CJK fonts on Debian/Ubuntu, macOS and Windows, smallest package first.
@@ -68,7 +69,7 @@ def find_font(font_path: str | os.PathLike | None = None) -> str:
     ``font_path`` (or the ``STICKER_FONT`` environment variable) wins; otherwise the common
     install locations are tried, then ``fc-match :lang=zh``.
     """
-    explicit = font_path or os.environ.get("STICKER_FONT")
+    explicit = font_path or sticker_font()
     if explicit:
         if not Path(explicit).is_file():
             raise FontNotFoundError(f"Caption font {explicit} does not exist; point STICKER_FONT "

@@ -9,6 +9,7 @@ import pytest
 from inference.anime import stylize
 from inference.anime.geometry import proportions_warp, warp_points
 from inference.faces import SAME_PERSON_DISTANCE, align_face, descriptor_distance, detect_faces, face_descriptor
+from inference.faces import regions
 
 
 def eye_to_face_width(landmarks: np.ndarray) -> float:
@@ -129,7 +130,8 @@ def astronaut_regions(astronaut):
     skin = _skin_mask(photo.shape[:2], points)
     hair_area = hair.hair_mask(lab, hair.head_mask(photo, points), skin, points) > 0.5
     cheeks = np.zeros(photo.shape[:2], np.uint8)
-    for eye, jaw in ((points[36:42], points[3]), (points[42:48], points[13])):
+    for eye, jaw in ((points[regions.RIGHT_EYE], points[3]),
+                     (points[regions.LEFT_EYE], points[13])):
         centre = 0.35 * eye.mean(axis=0) + 0.65 * jaw
         cv2.circle(cheeks, tuple(int(v) for v in centre), int(0.06 * (points[16, 0] - points[0, 0])), 1, -1)
     avatar = stylize(astronaut, mode="avatar").image
@@ -138,15 +140,16 @@ def astronaut_regions(astronaut):
 
 def test_hair_is_found_around_the_face_and_not_on_it(astronaut_regions):
     _, _, points, hair_area, _ = astronaut_regions
-    brow_y = int(points[17:27, 1].min())
+    brow_y = int(points[regions.BROWS, 1].min())
     left, right = int(points[0, 0]), int(points[16, 0])
     crown = hair_area[: brow_y - 20, left:right]
     face = np.zeros(hair_area.shape, np.uint8)
-    cv2.fillPoly(face, [np.concatenate([points[0:17], points[17:27][::-1]]).astype(np.int32)], 1)
+    outline = np.concatenate([points[regions.JAW], points[regions.BROWS][::-1]])
+    cv2.fillPoly(face, [outline.astype(np.int32)], 1)
 
     assert crown.mean() > 0.6  # her hair covers most of what is above her brows
     assert hair_area[face > 0].mean() < 0.01
-    assert not hair_area[int(points[8, 1]) :].any()  # nothing under the chin
+    assert not hair_area[int(points[regions.CHIN, 1]) :].any()  # nothing under the chin
 
 
 def test_a_head_the_colour_of_skin_has_no_hair_to_draw(astronaut):
