@@ -77,9 +77,10 @@ def stylize(
 ) -> StyleResult:
     """Style a photo. ``mode``: "face" (styled face pasted onto a styled scene), "avatar" (the
     square styled face) or "full" (the whole photo). Without a face, face mode falls back to the
-    whole-scene treatment and says so in ``fallback``; avatar mode raises ``NoFaceError``. ``strength`` (0..1) sets how
-    far the procedural style moves the face toward anime proportions. A photo larger than the
-    mode's ``WORKING_SIDE`` is scaled down first."""
+    whole-scene treatment and says so in ``fallback``; avatar mode raises ``NoFaceError``.
+    ``strength`` (0..1) sets how far the procedural style goes: anime proportions and eye size,
+    flat areas and line weight all rise with it (``procedural.Strength``). A photo larger than
+    the mode's ``WORKING_SIDE`` is scaled down first."""
     if mode not in MODES:
         raise InferenceError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.", code="bad_request")
     rgb = fit_within(checked_rgb(rgb), WORKING_SIDE[mode])

@@ -5,5 +5,5 @@ from inference.sticker.lexicon import Expression, ExpressionParams, parse_expres
 from inference.sticker.pipeline import StickerResult, make_sticker
 from inference.sticker.templates import Template, builtin_templates
 
-__all__ = ["CAPTION_MAX_CHARS", "Expression", "ExpressionParams", "StickerResult", "Template", "builtin_templates",
-           "caption_fits", "make_sticker", "parse_expression"]
+__all__ = ["CAPTION_MAX_CHARS", "Expression", "ExpressionParams", "StickerResult", "Template",
+           "builtin_templates", "caption_fits", "make_sticker", "parse_expression"]
