@@ -79,14 +79,19 @@ def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.
     return out
 
 
-def _outline(out: np.ndarray, head: np.ndarray, hair: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """A clean line around the head's silhouette (ears and temples; the hair and the jaw draw
-    their own), down to the jaw's corners, never across the face itself."""
-    silhouette = cv2.morphologyEx((head > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+def _outline(out: np.ndarray, head: np.ndarray, hair_area: np.ndarray,
+             points: np.ndarray) -> np.ndarray:
+    """A clean, smoothed line around the head's silhouette (ears and temples; the hair and the
+    jaw draw their own), down to the jaw's corners, never across the face itself."""
+    face_width = float(np.linalg.norm(points[16] - points[0]))
+    silhouette = np.zeros(head.shape, np.uint8)
+    curves = hair.smooth_outline(head, face_width)
+    cv2.polylines(silhouette, [np.round(curve * 8).astype(np.int32) for curve in curves], True, 255,
+                  2, cv2.LINE_AA, shift=3)
     silhouette[max(int(points[[4, 12], 1].mean()), 0) :] = 0
-    silhouette[cv2.dilate((hair > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+    silhouette[cv2.dilate((hair_area > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
     silhouette[_face_interior(out.shape[:2], points) > 0.05] = 0
-    line = np.clip(cv2.GaussianBlur(silhouette.astype(np.float32), (0, 0), 0.7) * 1.2, 0.0, 1.0)[..., None]
+    line = (silhouette.astype(np.float32) / 255.0)[..., None]
     return np.clip(out * (1.0 - 0.6 * line) + out * 0.25 * 0.6 * line, 0, 255).astype(np.uint8)
 
 
