@@ -20,3 +20,19 @@ def inference_threads() -> int:
     """CPU threads one model run may use (``INFERENCE_THREADS``, default: all cores)."""
     raw = os.environ.get("INFERENCE_THREADS")
     return int(raw) if raw else max(1, os.cpu_count() or 1)
+
+
+def animegan_backend() -> str:
+    """How AnimeGAN runs (``ANIMEGAN_BACKEND``): ``auto`` (timed and checked at load, the
+    default), or one of ``torch``, ``torch-bf16``, ``onnxruntime`` forced."""
+    return os.environ.get("ANIMEGAN_BACKEND") or "auto"
+
+
+def sticker_font() -> str | None:
+    """The caption font file (``STICKER_FONT``); None: find a CJK font on the machine."""
+    return os.environ.get("STICKER_FONT") or None
+
+
+def sd_model_dir() -> str | None:
+    """A Stable Diffusion 1.5 pipeline folder for diffusion stickers (``SD_MODEL_DIR``)."""
+    return os.environ.get("SD_MODEL_DIR") or None

@@ -1,7 +1,7 @@
 """The progress callback every pipeline accepts, and helpers to report sub-stages."""
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Protocol
 
 
 class Progress(Protocol):
@@ -21,5 +21,3 @@ def scaled(progress: Progress, start: float, end: float) -> Progress:
 
     return report
 
-
-ProgressCallback = Callable[[str, float], None]

@@ -24,18 +24,22 @@ IRIS = {
 }
 
 
-def draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float) -> None:
+def draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float, *,
+             family: str | None = None, opening: float = 1.3, line: float = 1.0) -> None:
     """Draw one anime eye into ``out`` (in place). ``source``: the photo the landmarks ``eye``
     (6 points, dlib order) belong to; ``axis_x``: the face's vertical axis, to tell the outer
-    corner from the inner one."""
+    corner from the inner one; ``family``: the iris colour (``iris_family``, judged from this
+    eye when not given); ``opening``: how much taller than the photographed eye it is drawn
+    (narrow eyes a little more), also a little wider; ``line``: lash and lid line weight."""
     eye = np.asarray(eye, np.float32)
     eye_width = float(np.linalg.norm(eye[3] - eye[0]))
     if eye_width < 6:
         return
     centre = eye.mean(axis=0)
-    opening = float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / 2) / eye_width
-    stretch = float(np.clip(0.4 / max(opening, 0.05), 1.2, 1.5))
-    lids = centre + (eye - centre) * np.array([1.06, stretch], np.float32)
+    lid_gap = (np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / 2
+    height_ratio = float(lid_gap) / eye_width
+    stretch = opening * float(np.clip(0.4 / max(height_ratio, 0.05), 0.92, 1.15))
+    lids = centre + (eye - centre) * np.array([1.0 + 0.2 * (opening - 1.0), stretch], np.float32)
     upper = smooth_open(lids[[0, 1, 2, 3]])
     lower = smooth_open(lids[[3, 4, 5, 0]])
     if abs(upper[0, 0] - axis_x) > abs(upper[-1, 0] - axis_x):  # run inner corner -> outer corner
@@ -68,7 +72,7 @@ def draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float
     iris_centre = _iris_centre(source, eye, origin, box.shape[:2]) 
     iris_centre[1] = (upper[:, 1].min() + lower[:, 1].max()) / 2 - origin[1] + 0.06 * height
     radius = min(0.55 * height, 0.3 * eye_width)
-    colour = IRIS[_iris_family(source, eye)]
+    colour = IRIS[family or iris_family(source, eye)]
     dx, dy = xs - iris_centre[0], ys - iris_centre[1]
     distance = np.sqrt(dx * dx + (dy * 0.95) ** 2) / radius
     iris = np.clip((1.0 - distance) * radius, 0.0, 1.0)[..., None]  # anti-aliased edge
@@ -96,10 +100,11 @@ def draw_eye(out: np.ndarray, source: np.ndarray, eye: np.ndarray, axis_x: float
     direction /= np.linalg.norm(direction) + 1e-6
     flick = local_upper[-1] + direction * 0.16 * eye_width + np.array([0.0, -0.1 * eye_width], np.float32)
     lash = np.concatenate([local_upper, flick[None]])
-    tapered(box, lash, LASH, max(2.0, 0.13 * eye_width), start=0.35, end=0.25, peak=0.8)
+    tapered(box, lash, LASH, max(2.0, 0.13 * eye_width * line), start=0.35, end=0.25, peak=0.8)
     local_lower = lower[::-1] - origin  # inner -> outer along the lower lid
     half = local_lower[len(local_lower) // 2 :]
-    tapered(box, half, (110, 66, 66), max(1.0, 0.04 * eye_width), start=0.2, end=0.8, peak=0.85)
+    tapered(box, half, (110, 66, 66), max(1.0, 0.04 * eye_width * line), start=0.2, end=0.8,
+            peak=0.85)
     crease = local_upper[len(local_upper) // 5 : -len(local_upper) // 8] - np.array([0.0, 0.3 * height], np.float32)
     if len(crease) >= 2:
         tapered(box, crease, (120, 78, 72), max(1.0, 0.035 * eye_width), start=0.1, end=0.4, peak=0.6)
@@ -127,20 +132,36 @@ def _iris_centre(source: np.ndarray, eye: np.ndarray, origin: np.ndarray, shape)
     return centre - origin
 
 
-def _iris_family(source: np.ndarray, eye: np.ndarray) -> str:
-    """The photographed iris's colour family, from its darker pixels: dark, brown, blue, green."""
-    mask = np.zeros(source.shape[:2], np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(eye).astype(np.int32)), 1)
-    pixels = source[mask > 0]
-    if len(pixels) < 4:
+def iris_family(source: np.ndarray, *eyes: np.ndarray) -> str:
+    """The photographed irises' colour family, one for the face: dark, brown, blue or green.
+
+    The iris is the darker part of the eye (its darkest twentieth is lashes and pupil, its
+    lighter half the whites). Its colour is judged against the skin around the eye, which
+    serves as the white balance: a real photo's blue iris is small and dark, and under warm
+    light it is nowhere near blue in absolute terms, only much bluer than the skin (biden.jpg:
+    blue over red 1.4-1.8 times the skin's; brown eyes: 0.5-1.2 times)."""
+    inside = np.zeros(source.shape[:2], np.uint8)
+    for eye in eyes:
+        centre = eye.mean(axis=0)
+        shrunk = np.round(centre + (eye - centre) * 0.85).astype(np.int32)
+        cv2.fillConvexPoly(inside, cv2.convexHull(shrunk), 1)
+    pixels = source[inside > 0].astype(np.float32)
+    if len(pixels) < 8:
         return "brown"
-    darker = pixels[np.argsort(pixels.astype(np.int32).sum(axis=1))[: max(2, len(pixels) // 3)]]
-    lab = cv2.cvtColor(darker.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(np.float32)
-    lightness, a, b = np.median(lab, axis=0)
-    if b < 124.0 and b < a:
-        return "blue"
-    if a < 125.0 and b > 130.0:
+    order = np.argsort(pixels.sum(axis=1))
+    iris = pixels[order[len(order) // 20 : max(len(order) * 9 // 20, 2)]]
+    red, green, blue = iris.mean(axis=0) + 1.0
+    eye_size = max(3, int(0.5 * float(np.ptp(eyes[0][:, 0]))) | 1)
+    near = cv2.dilate(inside, np.ones((eye_size, eye_size), np.uint8))
+    ring = near - cv2.dilate(inside, np.ones((eye_size // 3 | 1,) * 2, np.uint8))
+    skin = source[ring > 0].astype(np.float32).mean(axis=0) + 1.0 if ring.any() \
+        else np.full(3, 128.0)
+    bluer = (blue / red) / (skin[2] / skin[0])
+    greener = (green / red) / (skin[1] / skin[0])
+    if greener > 1.3 and green > blue:
         return "green"
-    if lightness < 70.0:
-        return "dark"
-    return "brown"
+    if bluer > 1.3:
+        return "blue"
+    colour = np.uint8([[[red - 1, green - 1, blue - 1]]])
+    lightness = cv2.cvtColor(colour, cv2.COLOR_RGB2Lab)[0, 0, 0]
+    return "dark" if lightness < 70 else "brown"

@@ -2,16 +2,15 @@
 animegan2-pytorch checkpoints (77 tensors). Input and output are RGB scaled to [-1, 1].
 
 Its normalisation is GroupNorm with one group: statistics over the whole image. Tiled inference
-needs those statistics to be the same in every tile, so each norm layer can record the
-statistics of one run and replay them in later runs (see ``tiling.py``). What a run records or
-replays, and the upsampling grid tiling swaps in, live in context variables of the calling
-thread, never on the modules: one generator serves many threads at once.
+needs those statistics to be the same in every tile, so a run can be given a ``TileContext``
+that records each norm's statistics, or replays given ones, and swaps in the whole image's
+upsampling grid (see ``tiling.py``). The context is an argument of ``forward``, made per call:
+the modules keep no state between runs, so one generator serves many threads at once.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -20,21 +19,19 @@ from torch import nn
 
 Upsample = Callable[[torch.Tensor, tuple[int, int], int], torch.Tensor]  # (x, size, stage)
 
-# Per thread (and per asyncio task): norm -> the (mean, variance) list a run appends to, or the
-# (2,) mean, variance tensor it replays; generator -> the upsampling that replaces its own.
-_recording: ContextVar[dict | None] = ContextVar("image_norm_recording", default=None)
-_replaying: ContextVar[dict | None] = ContextVar("image_norm_replaying", default=None)
-_upsampling: ContextVar[dict | None] = ContextVar("generator_upsampling", default=None)
 
+@dataclass(frozen=True)
+class TileContext:
+    """What one run does differently from a plain one; every field is optional.
 
-@contextmanager
-def _bound(variable: ContextVar, values: dict):
-    """Within the block, ``variable`` also maps ``values`` (in this thread only)."""
-    token = variable.set({**(variable.get() or {}), **values})
-    try:
-        yield
-    finally:
-        variable.reset(token)
+    ``statistics``: per norm, in ``Generator.norms()`` order, the (2,) mean and variance to use
+    instead of the input's. ``recorded``: a list each norm appends its measured (mean, variance)
+    to, in the same order. ``upsample``: replaces the generator's own upsampling.
+    """
+
+    statistics: Sequence[torch.Tensor] | None = None
+    recorded: list[torch.Tensor] | None = None
+    upsample: Upsample | None = None
 
 
 class ImageNorm(nn.GroupNorm):
@@ -42,21 +39,27 @@ class ImageNorm(nn.GroupNorm):
 
     def __init__(self, channels: int) -> None:
         super().__init__(num_groups=1, num_channels=channels, affine=True)
+        self.index = 0  # its place in ``Generator.norms()``, set once by the generator
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        replayed = (_replaying.get() or {}).get(self)
-        recorded = (_recording.get() or {}).get(self)
-        if replayed is None and recorded is None:
+    def forward(self, x: torch.Tensor, context: TileContext | None = None) -> torch.Tensor:
+        if context is None or (context.statistics is None and context.recorded is None):
             return F.group_norm(x, 1, self.weight, self.bias, self.eps)
-        if replayed is not None:
-            mean, variance = replayed[0], replayed[1]
+        if context.statistics is not None:
+            mean, variance = context.statistics[self.index][0], context.statistics[self.index][1]
         else:
             variance, mean = torch.var_mean(x.float(), dim=(1, 2, 3), unbiased=False)
-            recorded.append(torch.stack([mean[0], variance[0]]))
             mean, variance = mean[0], variance[0]
+            context.recorded.append(torch.stack([mean, variance]))
         scale = self.weight.float() * torch.rsqrt(variance + self.eps)
         shift = self.bias.float() - mean * scale
         return x * scale.to(x.dtype).view(1, -1, 1, 1) + shift.to(x.dtype).view(1, -1, 1, 1)
+
+
+def _through(layers: nn.Sequential, x: torch.Tensor, context: TileContext | None) -> torch.Tensor:
+    """``layers(x)``, handing ``context`` to the layers that take one."""
+    for layer in layers:
+        x = layer(x, context) if isinstance(layer, _TAKES_CONTEXT) else layer(x)
+    return x
 
 
 class ConvNormLReLU(nn.Sequential):
@@ -67,6 +70,9 @@ class ConvNormLReLU(nn.Sequential):
             ImageNorm(out_ch),
             nn.LeakyReLU(0.2, inplace=True),
         )
+
+    def forward(self, x: torch.Tensor, context: TileContext | None = None) -> torch.Tensor:
+        return _through(self, x, context)
 
 
 class InvertedResBlock(nn.Module):
@@ -81,9 +87,12 @@ class InvertedResBlock(nn.Module):
             ImageNorm(out_ch),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.layers(x)
+    def forward(self, x: torch.Tensor, context: TileContext | None = None) -> torch.Tensor:
+        out = _through(self.layers, x, context)
         return x + out if self.use_res_connect else out
+
+
+_TAKES_CONTEXT = (ImageNorm, ConvNormLReLU, InvertedResBlock)
 
 
 class Generator(nn.Module):
@@ -113,51 +122,33 @@ class Generator(nn.Module):
             ConvNormLReLU(64, 32, kernel_size=7, padding=3),
         )
         self.out_layer = nn.Sequential(nn.Conv2d(32, 3, kernel_size=1, bias=False), nn.Tanh())
+        for index, norm in enumerate(self.norms()):
+            norm.index = index
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, context: TileContext | None = None) -> torch.Tensor:
         """(1, 3, H, W) float32 in [-1, 1] -> the same; a bfloat16 copy of the generator (see
         ``runtime``) converts on the way in and out, so callers never see its dtype."""
         x = x.to(self.out_layer[0].weight.dtype)
         if x.dtype == torch.bfloat16:
             x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's fast bf16 layout
-        out = self.block_a(x)
+        out = _through(self.block_a, x, context)
         half_size = out.shape[-2:]
-        out = self.block_c(self.block_b(out))
-        out = self.upsample(out, tuple(half_size), 0)
-        out = self.block_d(out)
-        out = self.upsample(out, tuple(x.shape[-2:]), 1)
-        return self.out_layer(self.block_e(out)).float()
+        out = _through(self.block_c, _through(self.block_b, out, context), context)
+        out = self.upsample(out, tuple(half_size), 0, context)
+        out = _through(self.block_d, out, context)
+        out = self.upsample(out, tuple(x.shape[-2:]), 1, context)
+        return self.out_layer(_through(self.block_e, out, context)).float()
 
-    def upsample(self, x: torch.Tensor, size: tuple[int, int], stage: int) -> torch.Tensor:
+    @staticmethod
+    def upsample(x: torch.Tensor, size: tuple[int, int], stage: int,
+                 context: TileContext | None = None) -> torch.Tensor:
         """Bilinear, align_corners=True, to an exact size; tiling swaps in the whole image's grid."""
-        replaced = (_upsampling.get() or {}).get(self)
-        if replaced is not None:
-            return replaced(x, size, stage)
+        if context is not None and context.upsample is not None:
+            return context.upsample(x, size, stage)
         return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
 
     def norms(self) -> list[ImageNorm]:
         return [m for m in self.modules() if isinstance(m, ImageNorm)]
-
-    @contextmanager
-    def recording_statistics(self):
-        """Within the block, this thread's runs append each norm's (mean, variance); yields the
-        list of lists."""
-        recorded = {norm: [] for norm in self.norms()}
-        with _bound(_recording, recorded):
-            yield list(recorded.values())
-
-    @contextmanager
-    def replaying_statistics(self, statistics: list[torch.Tensor]):
-        """Within the block, every norm uses the given (mean, variance) instead of its input's
-        in this thread's runs."""
-        with _bound(_replaying, dict(zip(self.norms(), statistics, strict=True))):
-            yield
-
-    @contextmanager
-    def upsampling_with(self, upsample: Upsample):
-        """Within the block, this thread's runs upsample with ``upsample(x, size, stage)``."""
-        with _bound(_upsampling, {self: upsample}):
-            yield
 
 
 def to_tensor(rgb) -> torch.Tensor:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inference.faces import regions
+
 _GRID_DIVISOR = 4
 
 
@@ -21,14 +23,17 @@ def proportions_warp(shape: tuple[int, int], landmarks: np.ndarray, strength: fl
     offset = np.zeros((small_h, small_w, 2), np.float32)
 
     face_width = float(np.linalg.norm(landmarks[16] - landmarks[0]))
-    for eye in (landmarks[36:42], landmarks[42:48]):
+    for eye in (landmarks[regions.RIGHT_EYE], landmarks[regions.LEFT_EYE]):
         eye_width = float(np.linalg.norm(eye[3] - eye[0]))
         centre = eye.mean(axis=0)
         offset += _radial(xs, ys, centre, radius=1.6 * eye_width, amount=-0.5 * strength)
     nose_width = float(np.linalg.norm(landmarks[35] - landmarks[31]))
-    offset += _radial(xs, ys, landmarks[30:36].mean(axis=0), radius=1.4 * nose_width, amount=0.14 * strength)
-    mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
-    offset += _radial(xs, ys, landmarks[48:68].mean(axis=0), radius=0.85 * mouth_width, amount=0.1 * strength)
+    offset += _radial(xs, ys, landmarks[regions.NOSE_LOWER].mean(axis=0), radius=1.4 * nose_width,
+                      amount=0.14 * strength)
+    mouth_width = float(np.linalg.norm(landmarks[regions.MOUTH_LEFT]
+                                       - landmarks[regions.MOUTH_RIGHT]))
+    offset += _radial(xs, ys, landmarks[regions.MOUTH].mean(axis=0), radius=0.85 * mouth_width,
+                      amount=0.1 * strength)
     offset += _chin(xs, ys, landmarks, face_width, strength)
 
     full = cv2.resize(offset, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -45,9 +50,9 @@ def _radial(xs, ys, centre, *, radius: float, amount: float) -> np.ndarray:
 
 def _chin(xs, ys, landmarks, face_width: float, strength: float) -> np.ndarray:
     """Pull the lower jaw toward the face's vertical axis, most at the chin: a V-shaped jaw."""
-    axis_x = float(landmarks[27:31, 0].mean())
+    axis_x = float(landmarks[regions.NOSE_BRIDGE, 0].mean())
     cheek_y = float(landmarks[[2, 14], 1].mean())
-    chin_y = float(landmarks[8, 1])
+    chin_y = float(landmarks[regions.CHIN, 1])
     depth = np.clip((ys - cheek_y) / max(chin_y - cheek_y, 1.0), 0.0, 1.3)
     # Sampling from further out moves the jaw line in; fade out well beyond the jaw.
     reach = np.clip(1.0 - np.abs(xs - axis_x) / (0.85 * face_width), 0.0, 1.0)

@@ -1,5 +1,5 @@
 """The embedded anime style, no weights needed: anime proportions, a painted base, skin in
-flat tones, drawn hair and eyes, and clean lines.
+two clean tones, drawn hair and eyes, and clean lines; ``strength`` sets how far (``Strength``).
 
 ``stylize_face`` works on an aligned face square and its 68 landmarks, calling on ``hair``
 (finding and drawing the hair) and ``eyes``; ``toon.scene`` is the whole-scene treatment for
@@ -7,73 +7,99 @@ backgrounds and photos without a face.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from inference.anime import eyes, hair, toon
 from inference.anime.geometry import proportions_warp, warp_image, warp_points
 from inference.anime.strokes import smooth_open, tapered
+from inference.faces import regions
 
 ENGINE = "procedural-v2"
 
 
+@dataclass(frozen=True)
+class Strength:
+    """What ``strength`` (0..1) sets, each rising with it: how much of the photo's shading the
+    flat areas lose (``flat``), how heavy every drawn line is (``line``), and how much larger
+    the eyes are drawn (the proportions warp also scales with it, see ``geometry``)."""
+
+    value: float
+
+    @property
+    def flat(self) -> float:
+        """Share of a flat area's colour that is the drawn tone, not the painted photo."""
+        return 0.55 + 0.45 * self.value
+
+    @property
+    def line(self) -> float:
+        """Line width and darkness factor."""
+        return 0.5 + self.value
+
+    @property
+    def eye(self) -> float:
+        """How much taller and wider the drawn eye is opened than the photographed one."""
+        return 1.0 + 0.5 * self.value
+
+
 def stylize_face(rgb: np.ndarray, landmarks: np.ndarray, *, strength: float = 0.6) -> np.ndarray:
     """An anime version of an aligned face crop (``landmarks`` in the crop's coordinates)."""
-    strength = float(np.clip(strength, 0.0, 1.0))
-    sampling_map = proportions_warp(rgb.shape[:2], landmarks, strength)
+    style = Strength(float(np.clip(strength, 0.0, 1.0)))
+    sampling_map = proportions_warp(rgb.shape[:2], landmarks, style.value)
     warped = warp_image(rgb, sampling_map)
     points = warp_points(landmarks, sampling_map)
     face_width = float(np.linalg.norm(points[16] - points[0]))
 
     smoothed = toon.smooth(warped, passes=2, sigma_color=32.0)
-    skin_area = _skin_mask(warped.shape[:2], points)
-    # The face keeps more of its shading than the rest: it carries who the person is.
-    out = toon.paint(warped, keep=0.2 + 0.35 * skin_area)
-    head = hair.head_mask(warped, points)
-    # Skin work happens only in the box around the skin: a third of the square or so.
-    rows, columns = np.nonzero(skin_area.any(axis=1))[0], np.nonzero(skin_area.any(axis=0))[0]
-    if rows.size == 0:  # landmarks entirely outside the square: nothing to flatten
-        rows, columns = np.array([0, 0]), np.array([0, 0])
-    region = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-    skin, region_weight = _flat_skin(
-        smoothed[region], skin_area[region], points - np.array([columns[0], rows[0]], np.float32)
-    )
-    skin_weight = np.zeros(skin_area.shape, np.float32)
-    skin_weight[region] = region_weight
-    out[region] = (out[region] * (1.0 - region_weight[..., None]) + skin * region_weight[..., None]).astype(np.uint8)
-
-    # Drawn faces have almost no lines inside the skin: keep the traced outline and hair lines,
-    # draw the features by hand.
-    lines = toon.line_art(smoothed, sigma=1.5, epsilon=-0.007, min_area=40)
-    lines *= 1.0 - np.maximum(skin_weight, _feature_mask(out.shape[:2], points))
-    out = toon.ink(out, lines)
     smoothed_lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32)
-    hair_area = hair.hair_mask(smoothed_lab, head, skin_weight, points)
-    out = hair.cast_shadow(out, hair_area, skin_weight, face_width)
-    out = hair.draw(out, smoothed_lab, hair_area, head, points, face_width)
+    outline_area = _skin_mask(warped.shape[:2], points)
+    # Away from the face the painted photo keeps some shading; strength takes it away.
+    out = toon.paint(warped, keep=0.4 * (1.0 - style.value) + 0.1)
+    head = hair.head_mask(warped, points)
+    hair_area = hair.hair_mask(smoothed_lab, head, outline_area, points)
+    skin_weight = _skin_region(smoothed_lab, outline_area, head, hair_area, points)
+    skin = _cel_skin(smoothed_lab, skin_weight, hair_area, points, face_width)
+    alpha = (skin_weight * style.flat)[..., None]
+    out = (out * (1.0 - alpha) + skin * alpha).astype(np.uint8)
+
+    # Drawn faces have no traced lines inside the face: there the features are drawn by hand.
+    lines = toon.line_art(smoothed, sigma=1.5, epsilon=-0.007, min_area=40)
+    lines *= 1.0 - np.maximum(_face_interior(out.shape[:2], points), skin_weight)
+    out = toon.ink(out, np.clip(lines * style.line, 0.0, 1.0))
+    out = hair.draw(out, smoothed_lab, hair_area, head, points, face_width, line=style.line)
     out = _outline(out, head, hair_area, points)
-    _draw_jaw(out, points, face_width)
-    for eye in (points[36:42], points[42:48]):
-        eyes.draw_eye(out, warped, eye, axis_x=float(points[27, 0]))
-    _draw_features(out, points, face_width)
+    _draw_jaw(out, points, face_width, style.line)
+    family = eyes.iris_family(warped, points[regions.RIGHT_EYE], points[regions.LEFT_EYE])
+    for eye in (points[regions.RIGHT_EYE], points[regions.LEFT_EYE]):
+        eyes.draw_eye(out, warped, eye, axis_x=float(points[regions.NOSE_TOP, 0]), family=family,
+                      opening=style.eye, line=style.line)
+    _draw_features(out, points, face_width, style.line)
     return out
 
 
-def _outline(out: np.ndarray, head: np.ndarray, hair: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """A clean line around the head's silhouette (ears and temples; the hair and the jaw draw
-    their own), down to the jaw's corners."""
-    silhouette = cv2.morphologyEx((head > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+def _outline(out: np.ndarray, head: np.ndarray, hair_area: np.ndarray,
+             points: np.ndarray) -> np.ndarray:
+    """A clean, smoothed line around the head's silhouette (ears and temples; the hair and the
+    jaw draw their own), down to the jaw's corners, never across the face itself."""
+    face_width = float(np.linalg.norm(points[16] - points[0]))
+    silhouette = np.zeros(head.shape, np.uint8)
+    curves = hair.smooth_outline(head, face_width)
+    cv2.polylines(silhouette, [np.round(curve * 8).astype(np.int32) for curve in curves], True, 255,
+                  2, cv2.LINE_AA, shift=3)
     silhouette[max(int(points[[4, 12], 1].mean()), 0) :] = 0
-    silhouette[cv2.dilate((hair > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
-    line = np.clip(cv2.GaussianBlur(silhouette.astype(np.float32), (0, 0), 0.7) * 1.2, 0.0, 1.0)[..., None]
+    silhouette[cv2.dilate((hair_area > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+    silhouette[_face_interior(out.shape[:2], points) > 0.05] = 0
+    line = (silhouette.astype(np.float32) / 255.0)[..., None]
     return np.clip(out * (1.0 - 0.6 * line) + out * 0.25 * 0.6 * line, 0, 255).astype(np.uint8)
 
 
 def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
     """Soft mask of the face's skin: the jaw hull extended up over the forehead."""
-    jaw = points[0:17]
-    brow_top = points[17:27].copy()
-    lift = 0.35 * float(np.linalg.norm(points[8] - points[27]))
+    jaw = points[regions.JAW]
+    brow_top = points[regions.BROWS].copy()
+    lift = 0.35 * float(np.linalg.norm(points[regions.CHIN] - points[regions.NOSE_TOP]))
     brow_top[:, 1] -= lift
     polygon = np.concatenate([jaw, brow_top[::-1]]).astype(np.int32)
     mask = np.zeros(shape, np.float32)
@@ -82,45 +108,126 @@ def _skin_mask(shape, points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask, (blur, blur), 0)
 
 
-def _flat_skin(smoothed: np.ndarray, area: np.ndarray, points: np.ndarray):
-    """Skin drawn the anime way, and where to use it (0..1): the person's own skin colour in a
-    light tone and one shadow tone. The shadow follows the face's large-scale lighting (the
-    photo's lightness blurred at a tenth of the face width), so wrinkles, pores and blemishes
-    vanish while the side of the face away from the light stays shaded.
-
-    Only skin-coloured pixels take it, so brows, lips, teeth and glasses keep their colours.
-    """
-    lab = cv2.cvtColor(smoothed, cv2.COLOR_RGB2Lab).astype(np.float32)
-    cheeks = area > 0.9
-    base = (np.median(lab[cheeks], axis=0) if cheeks.any() else lab.reshape(-1, 3).mean(axis=0)).astype(np.float32)
-    offset = lab - base
-    squared = (0.3 * offset[..., 0]) ** 2 + offset[..., 1] ** 2 + offset[..., 2] ** 2
-    weight = area * np.exp(squared * np.float32(-0.5 / 26.0**2))
-    weight = weight * (1.0 - _keep_mask(area.shape, points))
-
+def _face_interior(shape, points: np.ndarray) -> np.ndarray:
+    """1 inside the face outline (jaw and brows, up over the forehead) shrunk a little, so a
+    line there is inside the face, not on its edge; 0 elsewhere (float32)."""
     face_width = float(np.linalg.norm(points[16] - points[0]))
-    sigma = max(1.0, 0.025 * face_width)
-    # Lightness averaged over skin only, so hair, brows and background do not bleed in.
+    top = points[regions.BROWS].copy()
+    top[:, 1] -= 0.25 * float(np.linalg.norm(points[regions.CHIN] - points[regions.NOSE_TOP]))
+    inside = np.zeros(shape, np.uint8)
+    cv2.fillPoly(inside, [np.concatenate([points[regions.JAW], top[::-1]]).astype(np.int32)], 1)
+    band = max(3, int(0.06 * face_width)) | 1
+    return cv2.erode(inside, np.ones((band, band), np.uint8)).astype(np.float32)
+
+
+def _skin_region(lab: np.ndarray, outline_area: np.ndarray, head: np.ndarray,
+                 hair_area: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Where the skin is drawn (0..1): the face up to the hairline (or over a bald crown), inside
+    the head, without hair, brows, eyes and mouth. No colour test inside the face: a test per
+    pixel leaves the photo showing through in blotches wherever the skin is redder or darker."""
+    shape = outline_area.shape
+    chin_to_top = float(np.linalg.norm(points[regions.CHIN] - points[regions.NOSE_TOP]))
+    jaw = points[regions.JAW]
+    crown = points[regions.BROWS].copy()
+    crown[:, 1] -= 0.9 * chin_to_top
+    face = np.zeros(shape, np.float32)
+    cv2.fillPoly(face, [np.concatenate([jaw, crown[::-1]]).astype(np.int32)], 1.0, cv2.LINE_AA)
+    # Above the face's own outline only skin-coloured head counts, and nowhere is a large
+    # hair-coloured area skin: hair the hair mask missed (a temple, a fringe) must not be
+    # painted as forehead. (Small ones are shadows, stubble or pores: skin.)
+    core = outline_area > 0.9
+    skin_like = np.zeros(shape, np.float32)
+    hair_like = np.zeros(shape, np.uint8)
+    if core.any():
+        to_skin = hair.colour_distance(lab, np.median(lab[core], axis=0))
+        skin_like = cv2.GaussianBlur((to_skin < 28.0).astype(np.float32), (0, 0), 2.0)
+        if (hair_area > 0.5).sum() > 16:
+            to_hair = hair.colour_distance(lab, np.median(lab[hair_area > 0.5], axis=0))
+            face_width = float(np.linalg.norm(points[16] - points[0]))
+            plainly_hair = ((to_hair < to_skin) & (to_skin > 30.0)).astype(np.uint8)
+            hair_like = _without_small_islands(plainly_hair, min_area=(0.15 * face_width) ** 2)
+    forehead = ((face * head * skin_like) > 0.5).astype(np.uint8)
+    # A forehead is broad: slivers of skin colour up the hair's edge are strands, not skin.
+    reach = max(3, int(0.12 * float(np.linalg.norm(points[16] - points[0])))) | 1
+    forehead = cv2.morphologyEx(forehead, cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    face = np.maximum(outline_area, cv2.GaussianBlur(forehead.astype(np.float32), (0, 0), 1.5))
+    hair_free = 1.0 - cv2.GaussianBlur(np.clip(np.maximum(hair_area, hair_like) * 1.5, 0.0, 1.0),
+                                       (0, 0), 1.5)
+    weight = face * hair_free * (1.0 - _keep_mask(shape, points))
+    return cv2.GaussianBlur(weight, (0, 0), 1.0)
+
+
+def _cel_skin(lab: np.ndarray, weight: np.ndarray, hair_area: np.ndarray, points: np.ndarray,
+              face_width: float) -> np.ndarray:
+    """Skin as drawn (RGB): the person's skin colour in one light tone and one shadow tone, with
+    blush and, around the features, the photo's soft modelling. The shadow is where the face's
+    broad lighting (its lightness averaged over a sixth of the face) falls clearly below the
+    lit side's (at most the darkest third of the skin, none on an evenly lit face), plus a band
+    under the hairline where the hair casts it; shadow islands and light holes smaller than a
+    blush are merged away, so no blotches of pores, wrinkles or stubble survive."""
+    core = weight > 0.9
+    if core.sum() < 16:
+        core = weight > 0.1
+    sigma = max(1.0, 0.06 * face_width)
     inside = np.clip(weight, 0.02, 1.0)
     broad = cv2.GaussianBlur(lab[..., 0] * inside, (0, 0), sigma) / cv2.GaussianBlur(inside, (0, 0), sigma)
-    relative = np.clip(0.5 + (broad - base[0]) / 60.0, 0.0, 1.0)  # 0.5 = the typical skin
-    stepped = toon.cel_steps(relative, 3, ramp=0.45, keep=0.4)
-    tones = np.empty(lab.shape, np.float32)
-    tones[..., 0] = base[0] + (stepped - 0.5) * 60.0 * 0.8 + min(10.0, 0.06 * (255.0 - base[0]) + 3.0)
-    warmth = np.clip(0.5 - stepped, 0.0, 0.5)  # shadows a little warmer and redder
-    tones[..., 1] = base[1] + 10.0 * warmth
-    tones[..., 2] = base[2] + 6.0 * warmth
-    blush = _blush(smoothed.shape[:2], points)[..., None]
+    if core.any():
+        lit = float(np.percentile(broad[core], 75))
+        limit = min(float(np.percentile(broad[core], 33)), lit - 12.0)
+        shadow = ((broad < limit) & (weight > 0.5)).astype(np.uint8)
+        base = np.median(lab[core], axis=0)
+    else:
+        shadow = np.zeros(weight.shape, np.uint8)
+        base = np.array([170.0, 142.0, 146.0], np.float32)
+    shadow |= hair.hairline_band(hair_area, face_width) & (weight > 0.3)
+    shadow = _without_small_islands(shadow, min_area=(0.12 * face_width) ** 2)
+    shade = cv2.GaussianBlur(shadow.astype(np.float32), (0, 0), 1.2)[..., None]
+    light_tone = base.astype(np.float32)
+    shadow_tone = np.array([base[0] - 18.0, base[1] + 6.0, base[2] + 2.0], np.float32)
+    tones = light_tone * (1.0 - shade) + shadow_tone * shade
+    # Around eyes, nose and mouth the photo's modelling (eye sockets, the nose's sides, the
+    # mouth's corners) stays as soft shading over the tones: it carries who the person is
+    # (without it biden.jpg's dlib distance rises from 0.58 to 0.73). Cheeks, forehead and
+    # jaw stay flat.
+    fine = max(1.0, 0.012 * face_width)
+    modelling = (cv2.GaussianBlur(lab[..., 0] * inside, (0, 0), fine)
+                 / cv2.GaussianBlur(inside, (0, 0), fine))
+    tones[..., 0] += (modelling - broad) * _around_features(lab.shape[:2], points, face_width)
+    blush = _blush(lab.shape[:2], points)[..., None]
     tones = tones * (1.0 - 0.35 * blush) + np.array([base[0] * 0.97, 165.0, 140.0], np.float32) * 0.35 * blush
     skin = cv2.cvtColor(np.clip(tones, 0, 255).astype(np.uint8), cv2.COLOR_Lab2RGB)
-    return skin, np.clip(weight * 1.15, 0.0, 1.0).astype(np.float32)
+    return skin.astype(np.float32)
+
+
+def _around_features(shape, points: np.ndarray, face_width: float) -> np.ndarray:
+    """Soft mask over the eyes' sockets, the nose and the mouth's corners (0..1)."""
+    mask = np.zeros(shape, np.uint8)
+    for region in (regions.RIGHT_EYE, regions.LEFT_EYE, regions.NOSE, regions.MOUTH):
+        cv2.fillConvexPoly(mask, cv2.convexHull(np.round(points[region]).astype(np.int32)), 1)
+    grow = max(3, int(0.15 * face_width)) | 1
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.03 * face_width)
+
+
+def _without_small_islands(mask: np.ndarray, *, min_area: float) -> np.ndarray:
+    """``mask`` (0/1 uint8) with its islands and its holes smaller than ``min_area`` removed."""
+    for value in (1, 0):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (mask == value).astype(np.uint8), connectivity=8)
+        small = np.zeros(count, bool)
+        small[1:] = stats[1:, cv2.CC_STAT_AREA] < min_area
+        mask = np.where(small[labels], 1 - value, mask).astype(np.uint8)
+    return mask
 
 
 def _keep_mask(shape, points: np.ndarray) -> np.ndarray:
     """Soft mask over brows, eyes and mouth: they keep the painted photo under the drawing."""
     mask = np.zeros(shape, np.float32)
-    for group, grow in ((points[17:22], 1.5), (points[22:27], 1.5), (points[36:42], 1.4),
-                        (points[42:48], 1.4), (points[48:60], 1.15)):
+    for region, grow in ((regions.RIGHT_BROW, 1.5), (regions.LEFT_BROW, 1.5),
+                         (regions.RIGHT_EYE, 1.4), (regions.LEFT_EYE, 1.4),
+                         (regions.OUTER_LIPS, 1.15)):
+        group = points[region]
         centre = group.mean(axis=0)
         spread = (group - centre) * grow
         spread[:, 1] = np.sign(spread[:, 1]) * np.maximum(np.abs(spread[:, 1]), 0.04 * shape[0])
@@ -128,38 +235,32 @@ def _keep_mask(shape, points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.008 * shape[0]))
 
 
-def _draw_jaw(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
-    """The clean, thin contour a drawn face has along the jaw, tapering off toward the ears."""
-    tapered(out, smooth_open(points[2:15]), (96, 58, 52), max(1.0, 0.008 * face_width), start=0.15, end=0.15)
+def _draw_jaw(out: np.ndarray, points: np.ndarray, face_width: float, weight: float) -> None:
+    """The clean, thin contour a drawn face has along the jaw landmarks (the chin's side points,
+    not the ears'), tapering off at both ends; ``weight`` scales its width."""
+    tapered(out, smooth_open(points[regions.JAW][2:-2]), (72, 42, 40),
+            max(1.0, 0.01 * face_width * weight), start=0.15, end=0.15)
 
 
 def _blush(shape, points: np.ndarray) -> np.ndarray:
     """Soft pink ovals under the eyes, the anime shorthand for cheeks."""
     mask = np.zeros(shape, np.float32)
     face_width = float(np.linalg.norm(points[16] - points[0]))
-    for eye, jaw in ((points[36:42], points[3]), (points[42:48], points[13])):
-        centre = eye.mean(axis=0) * 0.45 + jaw * 0.35 + points[33] * 0.2
+    for eye, jaw in ((points[regions.RIGHT_EYE], points[3]),
+                     (points[regions.LEFT_EYE], points[13])):
+        centre = eye.mean(axis=0) * 0.45 + jaw * 0.35 + points[regions.NOSE_BOTTOM] * 0.2
         axes = (int(face_width * 0.11), int(face_width * 0.05))
         cv2.ellipse(mask, tuple(int(v) for v in centre), axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
     sigma = face_width * 0.04
     return cv2.GaussianBlur(mask, (0, 0), sigma)
 
 
-def _feature_mask(shape, points: np.ndarray) -> np.ndarray:
-    """Where eyes and mouth are drawn by hand, so traced lines there are mostly dropped."""
-    mask = np.zeros(shape, np.float32)
-    for group in (points[36:42], points[42:48], points[48:60]):
-        hull = cv2.convexHull(group.astype(np.int32))
-        cv2.fillConvexPoly(mask, hull, 1.0)
-    size = max(3, int(shape[0] * 0.04)) | 1
-    mask = cv2.dilate(mask, np.ones((size, size), np.uint8))
-    return cv2.GaussianBlur(mask, (size, size), 0)
-
-
-def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float) -> None:
-    """A small nose tick and a clean mouth line, scaled to the face (brows keep their own shape)."""
-    line = max(2.0, face_width * 0.012)
-    nose = np.array([points[32] * 0.3 + points[33] * 0.7, points[33], points[33] * 0.7 + points[34] * 0.3])
+def _draw_features(out: np.ndarray, points: np.ndarray, face_width: float, weight: float) -> None:
+    """A small nose tick and a clean mouth line, scaled to the face and by ``weight`` (brows
+    keep their own shape)."""
+    line = max(2.0, face_width * 0.012 * weight)
+    bottom = points[regions.NOSE_BOTTOM]
+    nose = np.array([points[32] * 0.3 + bottom * 0.7, bottom, bottom * 0.7 + points[34] * 0.3])
     tapered(out, nose, (150, 95, 85), line, start=0.4, end=0.4)
     # Closed lips get one clean line; an open mouth (teeth showing) keeps its own shape.
     lip_gap = float(np.linalg.norm(points[66] - points[62]))

@@ -22,7 +22,7 @@ import torch
 
 from inference.anime import tiling
 from inference.anime.generator import Generator, to_rgb, to_tensor
-from inference.config import inference_threads
+from inference.config import animegan_backend, inference_threads
 from inference.progress import Progress, silent
 
 # Above this many pixels the image is processed in tiles so memory stays bounded.
@@ -47,12 +47,12 @@ class GeneratorRunner:
 
     def __init__(self, generator: Generator, *, backend: str | None = None) -> None:
         # Shared by every thread without a lock: the eager modules keep no state between runs
-        # (tiling's statistics are per thread, see generator.py) and an ORT session's ``run``
-        # is documented as safe to call concurrently.
+        # (tiling's statistics and grid are arguments of each run, see generator.py) and an ORT
+        # session's ``run`` is documented as safe to call concurrently.
         self.generator = generator.eval()
         self._session = None
         self._bf16: Generator | None = None
-        backend = backend or os.environ.get("ANIMEGAN_BACKEND") or "auto"
+        backend = backend or animegan_backend()
         if backend != "auto" and backend not in BACKENDS:
             raise ValueError(f"Unknown AnimeGAN backend {backend!r}: use auto or one of {', '.join(BACKENDS)}.")
         self.probe: dict[str, dict[str, float]] = {}  # backend -> seconds and MAD on the probe

@@ -11,7 +11,7 @@ import numpy as np
 from inference.anime import procedural, toon
 from inference.anime.checkpoints import find_checkpoints, load_checkpoint
 from inference.anime.compose import paste_face
-from inference.errors import InferenceError
+from inference.errors import InferenceError, NoFaceError
 from inference.faces import align_face, detect_faces
 from inference.faces.detect import checked_rgb
 from inference.progress import Progress, scaled, silent
@@ -76,10 +76,11 @@ def stylize(
     progress: Progress = silent,
 ) -> StyleResult:
     """Style a photo. ``mode``: "face" (styled face pasted onto a styled scene), "avatar" (the
-    square styled face) or "full" (the whole photo). Without a face, face and avatar modes fall
-    back to the whole-scene treatment and say so in ``fallback``. ``strength`` (0..1) sets how
-    far the procedural style moves the face toward anime proportions. A photo larger than the
-    mode's ``WORKING_SIDE`` is scaled down first."""
+    square styled face) or "full" (the whole photo). Without a face, face mode falls back to the
+    whole-scene treatment and says so in ``fallback``; avatar mode raises ``NoFaceError``.
+    ``strength`` (0..1) sets how far the procedural style goes: anime proportions and eye size,
+    flat areas and line weight all rise with it (``procedural.Strength``). A photo larger than
+    the mode's ``WORKING_SIDE`` is scaled down first."""
     if mode not in MODES:
         raise InferenceError(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.", code="bad_request")
     rgb = fit_within(checked_rgb(rgb), WORKING_SIDE[mode])
@@ -95,8 +96,12 @@ def stylize(
         face = faces[0] if faces else None
     progress("faces", 0.1)
 
+    if mode == "avatar" and face is None:
+        # An avatar is a face: a whole-scene picture in its place would look like success.
+        raise NoFaceError("No face was found in this photo, so no avatar can be made. Use a "
+                          "photo with one clearly visible face, or mode 'face' or 'full'.")
     fallback = None
-    if mode != "full" and face is None:
+    if mode == "face" and face is None:
         fallback = "no face found: whole-scene treatment"
     used_mode = mode if face is not None else "full"
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from inference.anime.generator import Generator, to_tensor
+from inference.anime.generator import Generator, TileContext, to_tensor
 from inference.progress import Progress, silent
 
 TILE = 512
@@ -30,9 +30,10 @@ def image_statistics(generator: Generator, rgb: np.ndarray, *, side: int = STATI
     if scale < 1.0:
         size = (max(4, round(rgb.shape[1] * scale)), max(4, round(rgb.shape[0] * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    with torch.inference_mode(), generator.recording_statistics() as recorded:
-        generator(to_tensor(rgb))
-    return [values[0] for values in recorded]
+    recorded: list[torch.Tensor] = []
+    with torch.inference_mode():
+        generator(to_tensor(rgb), TileContext(recorded=recorded))
+    return recorded
 
 
 def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -66,12 +67,14 @@ def run_tiled(
     weights = np.zeros((height, width, 1), np.float32)
     rows, columns = tile_spans(height, tile, overlap), tile_spans(width, tile, overlap)
     done, count = 0, len(rows) * len(columns)
-    with torch.inference_mode(), generator.replaying_statistics(statistics):
+    with torch.inference_mode():
         for top, bottom in rows:
             for left, right in columns:
                 crop = np.ascontiguousarray(rgb[top:bottom, left:right])
-                with _whole_image_grid(generator, (height, width), (top, left)):
-                    styled = generator(to_tensor(crop))[0].permute(1, 2, 0).add(1.0).mul(127.5).numpy()
+                context = TileContext(statistics=statistics,
+                                      upsample=_whole_image_grid((height, width), (top, left)))
+                styled = generator(to_tensor(crop), context)[0].permute(1, 2, 0)
+                styled = styled.add(1.0).mul(127.5).numpy()
                 weight = (
                     _ramp(bottom - top, top > 0, bottom < height, overlap, margin)[:, None]
                     * _ramp(right - left, left > 0, right < width, overlap, margin)[None, :]
@@ -88,9 +91,9 @@ def _downsampled(length: int) -> int:
     return (length - 2) // 2 + 1
 
 
-def _whole_image_grid(generator: Generator, image_size: tuple[int, int], origin: tuple[int, int]):
-    """A context in which the generator's upsamplings sample a tile at the positions the whole
-    image's align_corners grid would, instead of the tile's own grid."""
+def _whole_image_grid(image_size: tuple[int, int], origin: tuple[int, int]):
+    """An upsampling that samples the tile at ``origin`` at the positions the whole image's
+    align_corners grid would, instead of the tile's own grid."""
     full = image_size
     half = tuple(_downsampled(n) for n in full)
     quarter = tuple(_downsampled(n) for n in half)
@@ -106,7 +109,7 @@ def _whole_image_grid(generator: Generator, image_size: tuple[int, int], origin:
         )
         return torch.einsum("oh,nchw,pw->ncop", rows.to(x.dtype), x, columns.to(x.dtype))
 
-    return generator.upsampling_with(upsample)
+    return upsample
 
 
 def _interpolation_matrix(source_length, target_length, source_origin, target_origin, local_in, local_out):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inference.faces import regions
 from inference.faces.detect import Face
 
 
@@ -30,11 +31,11 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
     """Eye centres, nose tip and mouth corners (the 5-point layout) from 68 landmarks."""
     return np.array(
         [
-            landmarks[36:42].mean(axis=0),
-            landmarks[42:48].mean(axis=0),
-            landmarks[30],
-            landmarks[48],
-            landmarks[54],
+            landmarks[regions.RIGHT_EYE].mean(axis=0),
+            landmarks[regions.LEFT_EYE].mean(axis=0),
+            landmarks[regions.NOSE_POINT],
+            landmarks[regions.MOUTH_RIGHT],
+            landmarks[regions.MOUTH_LEFT],
         ],
         dtype=np.float64,
     )

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
+from inference.config import sd_model_dir
 from inference.progress import silent
 
 
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--template-json", type=Path, help="template from a JSON file (to_dict form)")
     parser.add_argument("--style", choices=["photo", "anime"], default="photo")
     parser.add_argument("--animated", action="store_true", help="also write animation.gif")
-    parser.add_argument("--sd-model-dir", default=os.environ.get("SD_MODEL_DIR") or None,
+    parser.add_argument("--sd-model-dir", default=sd_model_dir(),
                         help="Stable Diffusion 1.5 pipeline folder (default: $SD_MODEL_DIR)")
     parser.add_argument("--lcm", action="store_true", help="use the LCM scheduler for diffusion")
     parser.add_argument("--seed", type=int, default=None, help="diffusion seed")

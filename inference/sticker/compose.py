@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from inference.faces import regions
 from inference.sticker.caption import draw_caption
 from inference.sticker.templates import (Template, background_mask, render_background,
                                          render_frame)
@@ -45,10 +46,10 @@ def scaled_head(head: Head, factor: float) -> Head:
 def head_box(landmarks: np.ndarray, unit: float) -> tuple[float, float, float, float]:
     """Where head and hair usually are, from the face's landmarks (a little hair at the sides,
     about 1.5 units of it above the brows, the chin at the bottom)."""
-    jaw = landmarks[0:17]
-    top = float(landmarks[17:27, 1].min()) - 1.5 * unit
+    jaw = landmarks[regions.JAW]
+    top = float(landmarks[regions.BROWS, 1].min()) - 1.5 * unit
     bottom = float(jaw[:, 1].max()) + 0.15 * unit
-    centre = float(landmarks[27:31, 0].mean())
+    centre = float(landmarks[regions.NOSE_BRIDGE, 0].mean())
     half = max(float(jaw[:, 0].max() - jaw[:, 0].min()) / 2 + 0.35 * unit, (bottom - top) * 0.4)
     return (centre - half, top, centre + half, bottom)
 

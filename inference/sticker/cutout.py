@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inference.faces import regions
 from inference.sticker.headcrop import HeadCrop
 
 _WORK_SIDE = 200  # GrabCut's cost grows with pixels; the mask's detail is restored by feathering
@@ -19,7 +20,7 @@ def _ellipse(mask: np.ndarray, centre, axes, value: int) -> None:
 def _face_hull(crop: HeadCrop, landmarks: np.ndarray | None) -> np.ndarray:
     points = crop.landmarks if landmarks is None else landmarks
     hull = np.zeros((crop.size, crop.size), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(points[0:27].astype(np.int32)), 1)
+    cv2.fillConvexPoly(hull, cv2.convexHull(points[regions.OUTLINE].astype(np.int32)), 1)
     return hull
 
 
@@ -28,14 +29,14 @@ def head_regions(crop: HeadCrop, landmarks: np.ndarray | None = None) -> tuple[n
     the brows, without eyes and mouth; ``allowed`` bounds where head, hair and a short neck can be."""
     points = crop.landmarks if landmarks is None else landmarks
     size, unit = crop.size, crop.unit
-    jaw = points[0:17]
+    jaw = points[regions.JAW]
     face_width = float(jaw[:, 0].max() - jaw[:, 0].min())
-    centre_x = float(points[27:31, 0].mean())
-    brow_y = float(points[17:27, 1].min())
-    chin = points[8]
+    centre_x = float(points[regions.NOSE_BRIDGE, 0].mean())
+    brow_y = float(points[regions.BROWS, 1].min())
+    chin = points[regions.CHIN]
 
     sure = np.zeros((size, size), np.uint8)
-    forehead = points[17:27] - (0, 0.25 * unit)
+    forehead = points[regions.BROWS] - (0, 0.25 * unit)
     outline = np.concatenate([jaw, forehead[::-1]]).astype(np.int32)
     cv2.fillConvexPoly(sure, cv2.convexHull(outline), 255)
     sure = cv2.erode(sure, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (
@@ -50,7 +51,7 @@ def head_regions(crop: HeadCrop, landmarks: np.ndarray | None = None) -> tuple[n
     # Teeth and the whites of the eyes would teach GrabCut that bright white is "head" and
     # bring a bright window or wall along: they are left out of the sure part.
     features = np.zeros_like(sure)
-    for part in (points[48:60], points[36:42], points[42:48]):
+    for part in (points[regions.OUTER_LIPS], points[regions.RIGHT_EYE], points[regions.LEFT_EYE]):
         cv2.fillConvexPoly(features, cv2.convexHull(np.round(part).astype(np.int32)), 255)
     features = cv2.dilate(features, np.ones((5, 5), np.uint8))
     return (sure > 0) & (features == 0), allowed > 0
@@ -88,7 +89,7 @@ def cut_out_head(crop: HeadCrop, image: np.ndarray | None = None,
     # Beside the face below the brows there is ear, hair or background; let colour decide
     # from a background guess rather than a foreground one.
     cheeks = np.zeros_like(sure, np.uint8)
-    cheeks[int(crop.landmarks[17:27, 1].min() - 0.4 * crop.unit):] = 1
+    cheeks[int(crop.landmarks[regions.BROWS, 1].min() - 0.4 * crop.unit):] = 1
     face = cv2.dilate(_face_hull(crop, landmarks), cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (round(0.3 * crop.unit) | 1,) * 2))
     cheeks &= (face == 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from inference.faces import regions
 from inference.progress import Progress
 from inference.sticker.headcrop import HeadCrop
 from inference.sticker.lexicon import Expression
@@ -38,7 +39,8 @@ def face_keep_mask(landmarks: np.ndarray, size: int, unit: float) -> np.ndarray:
     """1 over the face from brows to chin (where identity and the warped expression live),
     0 elsewhere; img2img feathers it outwards."""
     mask = np.zeros((size, size), np.float32)
-    outline = np.concatenate([landmarks[0:17], landmarks[17:27][::-1] - (0, 0.1 * unit)])
+    outline = np.concatenate([landmarks[regions.JAW],
+                              landmarks[regions.BROWS][::-1] - (0, 0.1 * unit)])
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(outline).astype(np.int32)), 1.0)
     return cv2.erode(mask, np.ones((3, 3), np.uint8))
 

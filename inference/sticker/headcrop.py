@@ -7,16 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# dlib 68-point indices used throughout the sticker package.
-JAW = slice(0, 17)
-RIGHT_BROW = slice(17, 22)  # the subject's right, on the viewer's left
-LEFT_BROW = slice(22, 27)
-NOSE = slice(27, 36)
-RIGHT_EYE = slice(36, 42)
-LEFT_EYE = slice(42, 48)
-OUTER_MOUTH = slice(48, 60)
-INNER_MOUTH = slice(60, 68)
-
+from inference.faces import regions
 
 @dataclass(frozen=True)
 class HeadCrop:
@@ -32,7 +23,7 @@ class HeadCrop:
 
 
 def eye_centres(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return landmarks[RIGHT_EYE].mean(axis=0), landmarks[LEFT_EYE].mean(axis=0)
+    return landmarks[regions.RIGHT_EYE].mean(axis=0), landmarks[regions.LEFT_EYE].mean(axis=0)
 
 
 def crop_head(rgb: np.ndarray, landmarks: np.ndarray, *, size: int = 480,
@@ -41,7 +32,7 @@ def crop_head(rgb: np.ndarray, landmarks: np.ndarray, *, size: int = 480,
     eye-to-mouth distance is ``unit_fraction`` of its side."""
     right_eye, left_eye = eye_centres(landmarks)
     eyes = (right_eye + left_eye) / 2
-    mouth = (landmarks[48] + landmarks[54]) / 2
+    mouth = (landmarks[regions.MOUTH_RIGHT] + landmarks[regions.MOUTH_LEFT]) / 2
     eye_line = left_eye - right_eye
     angle = np.degrees(np.arctan2(eye_line[1], eye_line[0]))
     # Pose-robust scale: the eye-to-mouth distance shrinks when the head nods, the eye distance

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inference.faces import regions
 from inference.sticker.lexicon import ExpressionParams
 
 
@@ -66,8 +67,8 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float,
     hangs the expression's opening under it (most at the centre, none at the corners), and
     the outer lips keep the photo's lip thickness over those lines."""
     t = p.copy()
-    centre_x = (p[48, 0] + p[54, 0]) / 2
-    half = max((p[54, 0] - p[48, 0]) / 2, 1.0)
+    centre_x = (p[regions.MOUTH_RIGHT, 0] + p[regions.MOUTH_LEFT, 0]) / 2
+    half = max((p[regions.MOUTH_LEFT, 0] - p[regions.MOUTH_RIGHT, 0]) / 2, 1.0)
     new_half = half * (1 + 0.5 * params.mouth_width)
     top = p[62, 1] - params.mouth_open * 0.05 * unit  # the upper lip rises as the jaw drops
     bend = (params.mouth_curve * (0.2 if params.mouth_curve > 0 else 0.3) - 0.03) * unit
@@ -80,7 +81,7 @@ def _mouth_targets(p: np.ndarray, params: ExpressionParams, unit: float,
         # Full almost out to the corners: an open mouth is round (an O, a D), not a funnel.
         return upper(s) + gap * np.sqrt(np.clip(1 - (s / inner_reach) ** 4, 0, 1))
 
-    index = np.arange(48, 68)
+    index = np.array(regions.indices(regions.MOUTH))
     s = (p[index, 0] - centre_x) / half
     # The jaw drop rounds the lower lip: its side points move out towards the corners.
     s[np.isin(index, [56, 58, 65, 67])] *= 1 + 0.6 * params.mouth_open
@@ -133,10 +134,10 @@ def target_landmarks(points: np.ndarray, params: ExpressionParams, unit: float) 
     # Brows: raise moves them whole; angle turns them about their outer ends (inner end up is
     # sad, inner end down and towards the nose is angry).
     raise_by = -params.brow_raise * 0.2 * unit
-    for brow in (range(17, 22), range(22, 27)):
-        brow = list(brow)
-        inner = brow[-1] if brow[0] == 17 else brow[0]
-        outer = brow[0] if brow[0] == 17 else brow[-1]
+    for region in (regions.RIGHT_BROW, regions.LEFT_BROW):
+        brow = list(regions.indices(region))
+        inner = brow[-1] if region == regions.RIGHT_BROW else brow[0]
+        outer = brow[0] if region == regions.RIGHT_BROW else brow[-1]
         span = p[inner, 0] - p[outer, 0]
         for index in brow:
             along = (p[index, 0] - p[outer, 0]) / span if span else 0.0
@@ -157,8 +158,8 @@ def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
     further out and the frame."""
     h, w = size
     source, target = [], []
-    centre = points[27:36].mean(axis=0)
-    for index in list(range(17, 27)):
+    centre = points[regions.NOSE].mean(axis=0)
+    for index in regions.indices(regions.BROWS):
         up = np.array([0.0, -0.45 * unit])
         brow_move = targets[index] - points[index]
         source.append(points[index] + up)
@@ -172,14 +173,14 @@ def _support_points(points: np.ndarray, size: tuple[int, int], unit: float,
     # Points just around the corners and the upper lip move with them, so that the skin at the
     # corners (a grin's creases and shadows) goes where the corners go instead of smiling on.
     # Under the lower lip the jaw points already carry the skin; more points there fold it.
-    mouth_centre = points[48:60].mean(axis=0)
-    for index in range(48, 55):
+    mouth_centre = points[regions.OUTER_LIPS].mean(axis=0)
+    for index in range(regions.MOUTH_RIGHT, regions.MOUTH_LEFT + 1):
         outward = points[index] - mouth_centre
         outward = outward / (np.linalg.norm(outward) + 1e-6) * 0.14 * unit
         source.append(points[index] + outward)
         target.append(points[index] + outward + 0.85 * (targets[index] - points[index]))
     # A still ring further out keeps the change local: hair and background stay put.
-    for index in list(range(0, 17)) + list(range(17, 27)):
+    for index in regions.indices(regions.OUTLINE):
         outward = points[index] - centre
         outward = outward / (np.linalg.norm(outward) + 1e-6) * 0.9 * unit
         source.append(points[index] + outward)
@@ -362,8 +363,9 @@ def warp_expression(image: np.ndarray, landmarks: np.ndarray, params: Expression
     warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     gap_before, gap_after = lip_gap(landmarks), lip_gap(targets)
     # Painting touches only the mouth: work on a box around it.
-    x0, y0 = np.maximum(np.floor(targets[48:68].min(axis=0) - 0.3 * unit), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(targets[48:68].max(axis=0) + 0.3 * unit), (w, h)).astype(int)
+    mouth = targets[regions.MOUTH]
+    x0, y0 = np.maximum(np.floor(mouth.min(axis=0) - 0.3 * unit), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(mouth.max(axis=0) + 0.3 * unit), (w, h)).astype(int)
     box = warped[y0:y1, x0:x1]
     local = targets - (x0, y0)
     # A smile keeps the teeth the photo shows. Any other face covers the photo's open mouth

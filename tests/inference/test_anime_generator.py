@@ -9,7 +9,7 @@ import torch
 from inference.anime import available_styles, stylize
 from inference.anime.checkpoints import find_checkpoints, load_checkpoint
 from inference.anime import runtime
-from inference.anime.generator import Generator, to_rgb, to_tensor
+from inference.anime.generator import Generator, TileContext, to_rgb, to_tensor
 from inference.anime.runtime import GeneratorRunner
 from inference.anime.tiling import image_statistics, run_tiled, tile_spans
 from inference.errors import ModelLoadError
@@ -91,8 +91,8 @@ def test_bf16_tiles_replay_fp32_statistics_without_seams(astronaut):
     image = cv2.resize(astronaut, (288, 224), interpolation=cv2.INTER_AREA)
     statistics = image_statistics(generator, image)
     bf16 = GeneratorRunner(generator, backend="torch-bf16")._bf16
-    with torch.inference_mode(), generator.replaying_statistics(statistics):
-        whole = to_rgb(generator(to_tensor(image))).astype(int)
+    with torch.inference_mode():
+        whole = to_rgb(generator(to_tensor(image), TileContext(statistics=statistics))).astype(int)
 
     tiled = run_tiled(bf16, image, statistics=statistics, tile=160, overlap=96, margin=32).astype(int)
 
@@ -189,8 +189,8 @@ def tiled_and_whole(astronaut):
     generator = random_generator(1)
     image = cv2.resize(astronaut, (288, 224), interpolation=cv2.INTER_AREA)
     statistics = image_statistics(generator, image)
-    with torch.inference_mode(), generator.replaying_statistics(statistics):
-        whole = to_rgb(generator(to_tensor(image)))
+    with torch.inference_mode():
+        whole = to_rgb(generator(to_tensor(image), TileContext(statistics=statistics)))
     tiled = run_tiled(generator, image, statistics=statistics, tile=160, overlap=96, margin=32)
     return whole.astype(int), tiled.astype(int), tile_spans(288, 160, 96)
 
@@ -219,8 +219,7 @@ def test_measured_statistics_replay_exactly(astronaut):
     with torch.inference_mode():
         plain = generator(to_tensor(image))
         statistics = image_statistics(generator, image)
-        with generator.replaying_statistics(statistics):
-            replayed = generator(to_tensor(image))
+        replayed = generator(to_tensor(image), TileContext(statistics=statistics))
 
     assert len(statistics) == len(generator.norms()) == 24
     assert torch.allclose(plain, replayed, atol=1e-4)

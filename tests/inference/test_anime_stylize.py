@@ -10,7 +10,7 @@ from PIL import Image
 from inference.__main__ import main
 from inference.anime import available_styles, stylize
 from inference.anime.compose import feather_mask
-from inference.errors import InferenceError
+from inference.errors import InferenceError, NoFaceError
 from inference.faces import detect_faces
 
 
@@ -41,15 +41,24 @@ def test_avatar_mode_returns_the_square_face(astronaut):
     assert len(detect_faces(result.image)) == 1
 
 
-def test_no_face_falls_back_to_the_whole_scene():
+def test_face_mode_without_a_face_falls_back_to_the_whole_scene_and_says_so():
     from skimage import data
 
     coffee = data.coffee()
-    for mode in ("face", "avatar"):
-        result = stylize(coffee, mode=mode)
-        assert result.image.shape == coffee.shape
-        assert result.mode == "full" and result.faces == 0
-        assert "no face" in result.as_metadata()["fallback"]
+    result = stylize(coffee, mode="face")
+
+    assert result.image.shape == coffee.shape
+    assert result.mode == "full" and result.faces == 0
+    assert "no face" in result.as_metadata()["fallback"]
+
+
+def test_avatar_mode_without_a_face_is_a_no_face_error():
+    from skimage import data
+
+    with pytest.raises(NoFaceError) as caught:
+        stylize(data.coffee(), mode="avatar")
+
+    assert caught.value.code == "no_face" and "face" in caught.value.message
 
 
 def test_progress_rises_to_one(astronaut):

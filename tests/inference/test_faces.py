@@ -14,6 +14,7 @@ from inference.faces import (
     detect_faces,
     face_descriptor,
 )
+from inference.faces import regions
 from inference.faces.align import five_points
 
 
@@ -25,7 +26,7 @@ def test_astronaut_has_one_frontal_face_with_landmarks_inside_its_box(astronaut)
     left, top, right, bottom = face.box
     assert 150 < left < right < 300 and 50 < top < bottom < 200
     assert face.landmarks.shape == (68, 2) and face.landmarks.dtype == np.float32
-    inner = face.landmarks[17:]  # brows, eyes, nose, mouth: all inside the detector's box
+    inner = face.landmarks[regions.INNER_FACE]  # all inside the detector's box
     assert np.all((inner[:, 0] > left - 5) & (inner[:, 0] < right + 5))
     assert np.all((inner[:, 1] > top - 5) & (inner[:, 1] < bottom + 5))
     assert abs(face.yaw) < 20

@@ -10,6 +10,7 @@ from PIL import Image
 
 from inference.errors import NoFaceError
 from inference.faces import detect_faces
+from inference.faces import regions
 from inference.sticker import StickerResult, Template, builtin_templates, make_sticker
 from inference.sticker.animate import GIF_LIMIT_BYTES
 from inference.sticker.caption import FontNotFoundError, find_font
@@ -201,7 +202,7 @@ def test_the_anime_style_keeps_the_expression_and_the_person(astronaut):
     faces = detect_faces(_on(result.preview, (255, 255, 255, 255)))
     assert faces, "no face found on the anime sticker"
     points = faces[0].landmarks
-    eye_to_mouth = np.linalg.norm(points[[48, 54]].mean(0) - points[36:48].mean(0))
+    eye_to_mouth = np.linalg.norm(points[[48, 54]].mean(0) - points[regions.EYES].mean(0))
     assert (points[66, 1] - points[62, 1]) / eye_to_mouth > 0.22  # still wide open (photo: 0.17)
 
 
@@ -260,13 +261,77 @@ def test_bad_admin_templates_are_refused_with_a_stable_code(change):
     assert caught.value.code == "bad_template"
 
 
-def test_characters_the_font_lacks_are_left_out_of_the_caption_not_drawn_as_boxes():
-    from inference.sticker.caption import drawable_text
+def _caption_pixels(text: str, size: int = 240) -> np.ndarray:
+    from inference.sticker.caption import draw_caption
 
-    font = find_font()
-    assert drawable_text("笑死😂😂", font) == "笑死"
-    assert drawable_text("😂", font) == ""
-    assert drawable_text("开心 ok ６６６", font) == "开心 ok ６６６"
+    canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw_caption(canvas, text, (0.03, 0.76, 0.97, 0.985), font_path=find_font(), font_size=0.16,
+                 fill="#ffffff", outline="#1a1a1a")
+    return np.asarray(canvas)
+
+
+def _colourful(rgba: np.ndarray) -> int:
+    """Opaque pixels of a saturated colour: neither the white fill nor the dark outline."""
+    rgb = rgba[..., :3].astype(int)
+    return int(((rgba[..., 3] > 200) & (rgb.max(axis=-1) - rgb.min(axis=-1) > 100)).sum())
+
+
+def test_an_emoji_caption_is_drawn_in_colour():
+    # Issue #12: 😂 as the text gave no caption although the metadata said caption '😂'.
+    alone, mixed, plain = _caption_pixels("😂"), _caption_pixels("笑死😂😂"), _caption_pixels("笑死")
+
+    assert _colourful(alone) > 300
+    assert _colourful(mixed) > 2 * 300 and _colourful(plain) == 0
+    assert (mixed[..., 3] > 0).sum() > 1.5 * (plain[..., 3] > 0).sum()
+
+
+def test_an_emoji_sticker_has_its_caption(astronaut):
+    captioned = make_sticker(astronaut, text="😂")
+    bare = make_sticker(astronaut, text="😂", caption=False)
+
+    assert captioned.caption == "😂"
+    changed = np.abs(np.asarray(captioned.sticker).astype(int)
+                     - np.asarray(bare.sticker).astype(int)).sum(axis=-1) > 30
+    assert changed[int(240 * 0.7):].sum() > 200
+
+
+def test_characters_no_font_draws_are_left_out_not_drawn_as_boxes():
+    assert np.array_equal(_caption_pixels("开心\ue000"), _caption_pixels("开心"))
+    assert _caption_pixels("\ue000").max() == 0
+
+
+def test_captions_up_to_the_limit_fit_two_legible_lines_in_every_template():
+    from inference.sticker.caption import CAPTION_MAX_CHARS, MIN_FONT_FRACTION, fit_caption
+
+    longest = ["我" * CAPTION_MAX_CHARS, "👍🏽" * CAPTION_MAX_CHARS,
+               "see you soon!!!!"[:CAPTION_MAX_CHARS], "周末愉快" * 4]
+    for template in builtin_templates():
+        for text in longest:
+            layout = fit_caption(text, (240, 240), template.caption_box, font_path=find_font(),
+                                 font_size=template.font_size, max_lines=template.caption_lines)
+            assert len(layout.lines) <= 2, (template.id, text)
+            assert layout.size >= round(MIN_FONT_FRACTION * 240) >= 18
+            assert "…" not in "".join(layout.text)  # nothing cut
+            box_height = (template.caption_box[3] - template.caption_box[1]) * 240
+            assert layout.height <= box_height + 1, (template.id, text)
+
+
+def test_two_lines_are_balanced_and_do_not_touch():
+    from inference.sticker.caption import fit_caption
+
+    layout = fit_caption("不好意思啦哈哈哈哈哈哈哈", (240, 240), (0.03, 0.76, 0.97, 0.985),
+                         font_path=find_font(), font_size=0.16)
+    assert [len(line) for line in layout.text] in ([6, 6], [7, 5], [5, 7])
+    rows = (_caption_pixels("不好意思啦哈哈哈哈哈哈哈")[..., 3] > 0).any(axis=1)
+    assert rows.sum() > 2 * layout.size  # two lines of letters, each about a font size tall
+
+
+def test_caption_length_counts_what_a_reader_counts():
+    from inference.sticker.caption import CAPTION_MAX_CHARS, caption_fits, caption_length
+
+    assert caption_length("👍🏽👨‍👩‍👧🇨🇳é") == 4
+    assert caption_fits("我" * CAPTION_MAX_CHARS) and not caption_fits("我" * (CAPTION_MAX_CHARS + 1))
+    assert caption_fits("  " + "哈" * CAPTION_MAX_CHARS + " ")
 
 
 def test_an_anime_sticker_keeps_the_skin_tone_of_the_photo_sticker(astronaut):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from inference.faces import detect_faces
+from inference.faces import regions
 from inference.sticker import parse_expression
 from inference.sticker.headcrop import crop_head
 from inference.sticker.warp import target_landmarks, warp_expression
@@ -105,7 +106,7 @@ def test_neutral_text_leaves_the_photo_as_it_is(astronaut_crop):
 def test_the_warp_leaves_the_hair_and_background_above_the_face_alone(astronaut_crop):
     crop = astronaut_crop
     result = warp_expression(crop.image, crop.landmarks, parse_expression("惊讶").params, crop.unit)
-    top = int(crop.landmarks[17:27, 1].min() - 1.2 * crop.unit)
+    top = int(crop.landmarks[regions.BROWS, 1].min() - 1.2 * crop.unit)
     assert top > 20
     difference = np.abs(result.image[:top].astype(int) - crop.image[:top])
     assert difference.mean() < 0.5
@@ -115,7 +116,7 @@ def test_target_landmarks_keep_the_nose_still(astronaut_crop):
     for text in ("开心", "大笑", "惊讶", "生气", "哭", "害羞", "无语", "666"):
         targets = target_landmarks(astronaut_crop.landmarks, parse_expression(text).params,
                                    astronaut_crop.unit)
-        assert np.allclose(targets[27:36], astronaut_crop.landmarks[27:36])
+        assert np.allclose(targets[27:36], astronaut_crop.landmarks[regions.NOSE])
 
 
 # The asked expression wins over the photo's own: measured on landmarks found again.
