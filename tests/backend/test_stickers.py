@@ -88,6 +88,27 @@ def test_sticker_refuses_bad_params(login, astronaut_jpeg, params, text, code):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("params, text", [
+    ({"caption": "一二三四五六七八九十一二三四五六七"}, "开心"),  # 17 characters typed as the caption
+    ({}, "今天天气真好我们一起去公园散步吧然后吃饭"),  # the default caption would be this text
+])
+def test_a_caption_longer_than_two_legible_lines_is_refused_naming_the_limit(
+        login, astronaut_jpeg, params, text):
+    from inference.sticker import CAPTION_MAX_CHARS
+
+    api = login()
+    upload_id = api.upload(astronaut_jpeg).json()["id"]
+    response = api.generate(upload_id, "sticker", params, text=text)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid_params"
+    assert str(CAPTION_MAX_CHARS) in response.json()["error"]["message"]
+    assert not Job.objects.exists()
+    # Exactly at the limit, or with the caption off, the same request is accepted.
+    fits = {"caption": "一二三四五六七八九十一二三四五六"} if params else {"caption": False}
+    assert api.generate(upload_id, "sticker", fits, text=text).status_code == 202
+
+
+@pytest.mark.django_db
 def test_blocked_words_never_make_a_sticker(login, astronaut_jpeg):
     api = login()
     upload_id = api.upload(astronaut_jpeg).json()["id"]

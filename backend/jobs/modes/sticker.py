@@ -10,6 +10,7 @@ from PIL import Image
 from rest_framework import serializers
 
 from backend.jobs.pipelines import Output, Pipeline, PipelineInput, register
+from inference.sticker import CAPTION_MAX_CHARS, caption_fits, parse_expression
 
 
 class CaptionField(serializers.Field):
@@ -26,8 +27,10 @@ class CaptionField(serializers.Field):
                 return True
             if lowered in {"off", "false"}:
                 return False
-            if len(data.strip()) > 24:
-                raise serializers.ValidationError("a caption is at most 24 characters")
+            if not caption_fits(data.strip()):
+                raise serializers.ValidationError(
+                    f"a caption is at most {CAPTION_MAX_CHARS} characters (an emoji counts as "
+                    "one), so that it fits two legible lines")
             return data.strip()
         raise serializers.ValidationError("use true/false, 'on'/'off' or the caption text")
 
@@ -41,6 +44,18 @@ class StickerParams(serializers.Serializer):
     style = serializers.ChoiceField(choices=["photo", "anime"], default="photo")
     animated = serializers.BooleanField(default=False)
 
+    def validate(self, attrs: dict) -> dict:
+        # With the default caption the sticker shows the expression's words, which for a text
+        # the lexicon does not know are the text itself: it must fit like a typed caption.
+        text = self.context.get("text", "")
+        if attrs.get("caption", True) is True and text:
+            drawn = parse_expression(text).caption
+            if not caption_fits(drawn):
+                raise serializers.ValidationError({"caption": [
+                    f"the caption would be your text, longer than {CAPTION_MAX_CHARS} characters; "
+                    "send a shorter text, a shorter caption, or caption false"]})
+        return attrs
+
     def validate_template_id(self, value: str) -> str:
         from backend.stickers.selectors import template_ids
 
@@ -51,8 +66,6 @@ class StickerParams(serializers.Serializer):
 
 def cache_key(upload_sha256: str, params: dict, text: str) -> str:
     """Equal uploads, normalised texts and parameters (and the same engine) give equal stickers."""
-    from inference.sticker import parse_expression
-
     expression = parse_expression(text)
     caption = params.get("caption", True)
     # What the sticker shows: the expression, and the caption only when one is drawn (drawn
