@@ -20,3 +20,14 @@ def inference_threads() -> int:
     """CPU threads one model run may use (``INFERENCE_THREADS``, default: all cores)."""
     raw = os.environ.get("INFERENCE_THREADS")
     return int(raw) if raw else max(1, os.cpu_count() or 1)
+
+
+def whisper_model_dir() -> Path:
+    """The CTranslate2 Whisper model folder (``WHISPER_MODEL_DIR``, default
+    ``var/models/whisper-base``, which ``scripts/whisper-model`` assembles for development)."""
+    return Path(os.environ.get("WHISPER_MODEL_DIR") or "var/models/whisper-base")
+
+
+def whisper_threads() -> int:
+    """CPU threads one transcription may use (``WHISPER_THREADS``, default 2)."""
+    return max(1, int(os.environ.get("WHISPER_THREADS") or 2))
