@@ -11,7 +11,8 @@ import sys
 
 from inference.errors import InferenceError
 
-PIPELINE_CLIS = ["inference.faces.cli", "inference.anime.cli", "inference.sticker.cli"]
+PIPELINE_CLIS = ["inference.faces.cli", "inference.anime.cli", "inference.sticker.cli",
+                 "inference.voice.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
