@@ -117,12 +117,12 @@ FILLERS = (
     "的 地 得 一 个 一个 一位 位 只 一只 名 一名 在 于 下 上 里 中 边 旁 前 着 了 和 与 跟 及 还 也 "
     "戴 戴着 穿 穿着 是 有 拿 拿着 很 非常 超 特别 帮我 请 我想要 我要 想要 生成 画 画一个 画一张 "
     "一张 张 图 图片 照片 头像 色 颜色 长着 留着 它 正在 在那里 站 站着 坐 坐着 树下 树 的样子 "
-    "风格 画风 动漫 二次元 可爱 可爱的 漂亮 美丽 好看 那 这 些 把",
+    "风格 画风 动漫 二次元 可爱 可爱的 漂亮 美丽 好看 那 这 些 把 但是 但 可是 而且 并且 然后",
     "a an the with and in on at of under by near during while to from into over who whose is "
     "are has have having her his its their it they wearing wears wear dressed that this "
     "some very pretty cute beautiful picture image drawing draw me please make generate create "
     "anime style colored coloured color colour looking holding standing sitting as like lots "
-    "little small big young for s",
+    "little small big young for s but also then",
 )
 ZH = {
     "girl": "女孩", "boy": "男孩", "woman": "女士", "man": "男士", "old man": "老爷爷",

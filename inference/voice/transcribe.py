@@ -80,12 +80,18 @@ def read_audio(source: str | Path | BinaryIO | bytes) -> np.ndarray:
                              "send WAV, MP3, AAC or Opus audio", code="audio_unreadable") from error
 
 
+def _run(model, samples: np.ndarray, language: str | None):
+    segments, info = model.transcribe(samples, language=language, beam_size=1,
+                                      condition_on_previous_text=False, without_timestamps=True,
+                                      vad_filter=False)
+    return "".join(segment.text for segment in segments).strip(), info
+
+
 def transcribe(audio: np.ndarray | str | Path | BinaryIO | bytes, *, language: str = "auto",
                model_dir: Path | str | None = None, threads: int | None = None) -> Transcript:
     """The words spoken in ``audio`` (16 kHz mono float32 samples, or a file to decode).
 
-    ``language`` is "auto" (Whisper detects it; anything but Chinese is treated as English by
-    the parser), "zh" or "en".
+    ``language`` is "auto" (Whisper detects Chinese or English), "zh" or "en".
     """
     if language not in LANGUAGES:
         raise InferenceError(f"language must be one of {', '.join(LANGUAGES)}",
@@ -97,11 +103,14 @@ def transcribe(audio: np.ndarray | str | Path | BinaryIO | bytes, *, language: s
     loaded = _load(Path(model_dir or whisper_model_dir()).resolve(), threads or whisper_threads())
     ready = time.perf_counter()
     with loaded.lock:
-        segments, info = loaded.model.transcribe(
-            samples, language=None if language == "auto" else language, beam_size=1,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False)
-        text = "".join(segment.text for segment in segments).strip()
-    heard = "zh" if (info.language or "").startswith("zh") else "en"
+        text, info = _run(loaded.model, samples, None if language == "auto" else language)
+        if language == "auto" and info.language not in ("zh", "en"):
+            # Only Chinese and English are understood: heard as anything else (a synthetic or
+            # accented voice can pass for Thai), it is read again as the likelier of the two.
+            probabilities = dict(info.all_language_probs or [])
+            retry = max(("zh", "en"), key=lambda code: probabilities.get(code, 0.0))
+            text, info = _run(loaded.model, samples, retry)
+    heard = "zh" if info.language == "zh" else "en"
     if heard == "zh":
         text = normalize_text(text).replace(" ", "")
     finished = time.perf_counter()

@@ -40,9 +40,8 @@ class Illustration:
         return {"engine": self.engine, "seed": self.seed, "drawn": dict(self.drawn)}
 
 
-def _rng(slots: Slots, seed: int) -> np.random.Generator:
-    key = json.dumps({**slots.as_dict(), "unknown": [], "assumed": [], "language": ""},
-                     sort_keys=True) + f"/{seed}"
+def _rng(parts: dict[str, Any], seed: int) -> np.random.Generator:
+    key = json.dumps(parts, sort_keys=True) + f"/{seed}"
     return np.random.default_rng(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
 
 
@@ -75,10 +74,13 @@ def resolved(slots: Slots) -> dict[str, Any]:
 
 def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
     """The slots drawn as a 768×768 picture (deterministic for the same slots and seed)."""
-    rng = _rng(slots, seed)
     drawn = resolved(slots)
+    # The background's randomness depends on the scene alone, so that changing the hair does
+    # not move the clouds; the figure's on everything drawn.
+    scene_rng = _rng({key: drawn[key] for key in ("scene", "time")}, seed)
+    rng = _rng(drawn, seed)
     canvas = Canvas(SIZE)
-    scene.background(canvas, drawn["scene"], drawn["time"], rng)
+    scene.background(canvas, drawn["scene"], drawn["time"], scene_rng)
     hair_colour = rgb(character.HAIR_COLOURS[drawn["hair_colour"]])
     eye_colour = rgb(character.EYE_COLOURS[drawn["eye_colour"]])
     action = drawn["action"]
@@ -119,7 +121,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
                 props.headwear(canvas, figure, kind, colour_of(kind))
     props.action(canvas, figure, action, rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]),
                  rng)
-    scene.particles(canvas, drawn["scene"], rng)
+    scene.particles(canvas, drawn["scene"], scene_rng)
     image = scene.vignette(scene.grade(canvas.image, drawn["style"]))
     canvas.image = image
     drawn["accessories"] = [kind for kind, _ in drawn["accessories"]]

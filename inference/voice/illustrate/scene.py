@@ -279,30 +279,38 @@ def particles(canvas: Canvas, scene: str | None, rng: np.random.Generator) -> No
                            opacity=0.9, blur=0.5 + r * 0.3)
 
 
-STYLE_GRADES = {
-    # (saturation, warmth, contrast)
-    "ghibli": (0.92, 0.05, 0.92),
-    "shinkai": (1.25, -0.02, 1.08),
-    "paprika": (1.4, 0.0, 1.1),
-}
-
-
 def grade(image: np.ndarray, style: str | None) -> np.ndarray:
-    """The palette of a style over the finished picture (float RGB 0..1)."""
+    """The palette of a style over the finished picture (float RGB 0..1).
+
+    Ghibli-like: warm, soft light with lifted shadows. Shinkai-like: a vivid, deep sky with a
+    glow blooming out of the bright parts and a lens flare. Paprika: saturated colours pushed
+    round the hue wheel towards magenta and teal, as in a dream.
+    """
     if style is None:
         return image
-    saturation, warmth, contrast = STYLE_GRADES[style]
-    grey = image.mean(axis=2, keepdims=True)
-    image = grey + (image - grey) * saturation
-    image = (image - 0.5) * contrast + 0.5
-    image = image + np.array([warmth, warmth * 0.4, -warmth], np.float32)
-    if style == "paprika":  # a dreamlike shift: shadows towards magenta, lights towards gold
-        lum = image.mean(axis=2, keepdims=True)
-        image = image + (1 - lum) * np.array([0.08, -0.04, 0.1], np.float32) + lum * np.array(
-            [0.05, 0.03, -0.06], np.float32)
-    if style == "shinkai":  # a glow that blooms out of the bright sky
-        bright = np.clip(image - 0.7, 0, 1)
-        image = image + cv2.GaussianBlur(bright, (0, 0), 12) * 0.6
+    if style == "ghibli":
+        image = image * 0.88 + 0.1  # lifted shadows, softer contrast
+        image = image * np.array([1.07, 1.0, 0.8], np.float32) + np.array([0.03, 0.02, 0.0],
+                                                                          np.float32)
+    elif style == "shinkai":
+        grey = image.mean(axis=2, keepdims=True)
+        image = grey + (image - grey) * 1.35
+        image = (image - 0.5) * 1.08 + 0.5
+        sky_weight = np.clip(1.0 - np.linspace(0, 1, SIZE, dtype=np.float32) / 0.6, 0, 1)
+        bright = np.clip(image - 0.65, 0, 1) * sky_weight[:, None, None]  # the sky, not faces
+        image = image + cv2.GaussianBlur(cv2.resize(bright, (SIZE // 4, SIZE // 4)), (0, 0), 4
+                                         ).repeat(4, axis=0).repeat(4, axis=1) * 0.8
+        flare = Canvas()
+        for k, (t, r) in enumerate(((0.0, 90), (0.45, 24), (0.7, 12), (1.0, 30))):
+            x, y = 690 - t * 190, 70 + t * 120  # towards the corner, clear of the face
+            flare.ellipse((x, y), (r, r), (1, 0.95, 0.8) if k == 0 else (0.7, 0.9, 1),
+                          opacity=0.9 if k == 0 else 0.5, blur=r * 0.3)
+        image = 1 - (1 - image) * (1 - flare.image * 0.55)  # screen
+    elif style == "paprika":
+        hsv = cv2.cvtColor(np.clip(image, 0, 1), cv2.COLOR_RGB2HSV)
+        hsv[..., 0] = (hsv[..., 0] - 28) % 360  # hue in degrees for float images
+        hsv[..., 1] = np.clip(hsv[..., 1] * 1.5 + 0.08, 0, 1)
+        image = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     return np.clip(image, 0, 1).astype(np.float32)
 
 
