@@ -23,6 +23,7 @@ from inference.voice.model_files import check_model_dir
 
 LANGUAGES = ("auto", "zh", "en")
 SAMPLE_RATE = 16000
+WINDOW_SECONDS = 30  # Whisper hears 30 s at a time
 
 
 @dataclass
@@ -80,11 +81,38 @@ def read_audio(source: str | Path | BinaryIO | bytes) -> np.ndarray:
                              "send WAV, MP3, AAC or Opus audio", code="audio_unreadable") from error
 
 
-def _run(model, samples: np.ndarray, language: str | None):
-    segments, info = model.transcribe(samples, language=language, beam_size=1,
-                                      condition_on_previous_text=False, without_timestamps=True,
-                                      vad_filter=False)
-    return "".join(segment.text for segment in segments).strip(), info
+def _language(model, encoder_output) -> str:
+    """Chinese or English, whichever Whisper finds likelier; nothing else is understood (a
+    synthetic or accented voice can pass for Thai)."""
+    probabilities = {token[2:-2]: p for token, p in model.model.detect_language(encoder_output)[0]}
+    return max(("zh", "en"), key=lambda code: probabilities.get(code, 0.0))
+
+
+def _run(model, samples: np.ndarray, language: str | None) -> tuple[str, str]:
+    """(text, language) with one pass of the encoder over the first 30 s window.
+
+    faster-whisper's own transcribe encodes the window twice when it detects the language;
+    a spoken description fits one window, so we encode once, detect on that output and decode
+    from it. Longer audio falls back to faster-whisper's windowed transcription."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    features = model.feature_extractor(samples)
+    encoder_output = model.encode(pad_or_trim(features))
+    language = language or _language(model, encoder_output)
+    if len(samples) > WINDOW_SECONDS * SAMPLE_RATE:
+        segments, _ = model.transcribe(samples, language=language, beam_size=1,
+                                       condition_on_previous_text=False, vad_filter=False)
+        return "".join(segment.text for segment in segments).strip(), language
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                          language=language)
+    prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    result = model.model.generate(encoder_output, [prompt], beam_size=1, max_length=224,
+                                  suppress_blank=True,
+                                  suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
+    tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
+    return tokenizer.decode(tokens).strip(), language
 
 
 def transcribe(audio: np.ndarray | str | Path | BinaryIO | bytes, *, language: str = "auto",
@@ -103,14 +131,7 @@ def transcribe(audio: np.ndarray | str | Path | BinaryIO | bytes, *, language: s
     loaded = _load(Path(model_dir or whisper_model_dir()).resolve(), threads or whisper_threads())
     ready = time.perf_counter()
     with loaded.lock:
-        text, info = _run(loaded.model, samples, None if language == "auto" else language)
-        if language == "auto" and info.language not in ("zh", "en"):
-            # Only Chinese and English are understood: heard as anything else (a synthetic or
-            # accented voice can pass for Thai), it is read again as the likelier of the two.
-            probabilities = dict(info.all_language_probs or [])
-            retry = max(("zh", "en"), key=lambda code: probabilities.get(code, 0.0))
-            text, info = _run(loaded.model, samples, retry)
-    heard = "zh" if info.language == "zh" else "en"
+        text, heard = _run(loaded.model, samples, None if language == "auto" else language)
     if heard == "zh":
         text = normalize_text(text).replace(" ", "")
     finished = time.perf_counter()

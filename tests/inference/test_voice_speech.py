@@ -93,3 +93,11 @@ def test_detection_answers_only_in_chinese_or_english():
     transcript = transcribe(speak("一个戴眼镜的黑发男孩在海边", language="zh"), language="auto")
     assert transcript.language in ("zh", "en")
     assert not any("\u0e00" <= char <= "\u0e7f" for char in transcript.text)
+
+
+def test_a_recording_longer_than_whispers_window_is_heard_to_the_end():
+    sentence = read_audio(spoken("a boy with red hair wearing headphones in the snow"))
+    long = np.concatenate([sentence, np.zeros(28 * SAMPLE_RATE, np.float32), sentence])
+    assert len(long) > 30 * SAMPLE_RATE
+    heard = transcribe(long, language="auto").text.lower()
+    assert heard.count("headphones") == 2 and heard.count("snow") == 2
