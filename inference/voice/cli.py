@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 
@@ -15,6 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--language", choices=["auto", "zh", "en"], default="auto",
                         help="language of the recording (default: detect)")
     parser.add_argument("--seed", type=int, default=0, help="picture seed")
+    parser.add_argument("--sd-model-dir", default=os.environ.get("SD_MODEL_DIR") or None,
+                        help="draw with Stable Diffusion from this SD1.5 folder (default: "
+                        "$SD_MODEL_DIR; none: the embedded illustrator)")
     parser.add_argument("--speak", action="store_true", help="also write question.wav")
     parser.add_argument("--out", type=Path, default=Path("voice-out"), help="output folder")
     parser.set_defaults(run=run, func=run)
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = args.text
     description = describe(text)
-    picture = description.illustrate(seed=args.seed)
+    picture = description.draw(seed=args.seed, sd_model_dir=args.sd_model_dir)
     args.out.mkdir(parents=True, exist_ok=True)
     Image.fromarray(picture.image).save(args.out / "picture.png")
     if args.speak:
