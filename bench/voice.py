@@ -45,8 +45,8 @@ def timed(function, runs: int) -> tuple[list[float], list[float]]:
 
 
 def row(label: str, walls: list[float], cpus: list[float]) -> str:
-    return (f"| {label} | {statistics.median(walls):.3f} | {max(walls):.3f} | "
-            f"{statistics.median(cpus):.3f} |")
+    return (f"| {label} | {statistics.median(walls):.4f} | {max(walls):.4f} | "
+            f"{statistics.median(cpus):.4f} |")
 
 
 def main() -> int:
