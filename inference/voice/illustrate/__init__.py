@@ -94,6 +94,15 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
 
     if drawn["subject"] in ("cat", "dog"):
         figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
+        # A pet wears what fits a round head: a scarf, glasses, a bow, a hat or crown.
+        if "scarf" in worn:
+            props.scarf(canvas, figure, colour_of("scarf"))
+        for kind in ("glasses", "sunglasses"):
+            if kind in worn:
+                props.glasses(canvas, figure, colour_of(kind), dark=kind == "sunglasses")
+        for kind in HEAD_ON_TOP:
+            if kind in worn:
+                props.headwear(canvas, figure, kind, colour_of(kind))
     else:
         figure = character.Figure.for_subject(drawn["subject"])
         hair.back(canvas, figure, drawn["hair_style"], hair_colour, rng)

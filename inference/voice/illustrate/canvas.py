@@ -112,10 +112,10 @@ class Canvas:
         return full
 
     def stroke(self, points: np.ndarray, colour: Colour, width: float, opacity: float = 1.0,
-               closed: bool = False, taper: bool = False) -> None:
+               closed: bool = False, taper: bool = False, clip: np.ndarray | None = None) -> None:
         """A line along ``points``; ``taper`` thins it towards both ends like an inked stroke."""
         outline = stroke_outline(np.asarray(points, np.float32), width, closed, taper)
-        self.fill(outline, colour, opacity)
+        self.fill(outline, colour, opacity, clip=clip)
 
     def ellipse(self, centre: tuple[float, float], axes: tuple[float, float], colour: Colour,
                 angle: float = 0.0, opacity: float = 1.0, blur: float = 0.0,

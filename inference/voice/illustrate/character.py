@@ -297,6 +297,13 @@ def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool) -> None:
     else:
         canvas.stroke(bezier(f.at(-13, my - 2), f.at(0, my + 7), f.at(13, my - 2)), INK, 3.2,
                       taper=True)
+    if f.old:  # smile lines at the outer corners of the eyes
+        for side in (-1, 1):
+            ex, ey = f.eye_centre(side)
+            for k in (-1, 1):
+                canvas.stroke(np.array([(ex + side * 44, ey + k * 6), (ex + side * 56,
+                                                                       ey + k * 12)]),
+                              shade(SKIN_SHADOW, 0.8), 2.2, opacity=0.8, taper=True)
     if f.old and not f.feminine:  # a grandfather's moustache
         for side in (-1, 1):
             canvas.fill(ellipse(f.at(side * 16, my - 12), (20, 8), side * 12), light(INK, 0.75))

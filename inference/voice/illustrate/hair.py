@@ -43,6 +43,8 @@ def back(canvas: Canvas, f: Figure, style: str, colour: Colour, rng: np.random.G
                                              f.at(w - 10, 175)),
                                       bezier(f.at(-w + 10, 175), f.at(-w - 40, 150),
                                              f.at(-w - 34, 0))]))
+        if f.old and f.feminine:  # a grandmother's bun
+            shapes.append(ellipse(f.at(0, -f.chin * 1.12), (w * 0.5, w * 0.42)))
     elif style == "ponytail":
         root = f.at(w * 0.75, -f.chin * 0.85)
         shapes.append(np.concatenate([
@@ -67,7 +69,7 @@ def back(canvas: Canvas, f: Figure, style: str, colour: Colour, rng: np.random.G
                    clip=cover)
     for x in np.linspace(-w - 40, w + 40, 9):  # strand lines
         canvas.stroke(bezier(f.at(x * 0.6, 0), f.at(x, 200), f.at(x * 1.05, 420)),
-                      light(dark, 0.25), 3, opacity=0.5, taper=True)
+                      light(dark, 0.25), 3, opacity=0.5, taper=True, clip=cover)
     canvas.outline(cover, shade(colour, 0.35), 3, 0.9)
     if style in ("ponytail", "twintails"):  # the hair ties
         sides = (1,) if style == "ponytail" else (-1, 1)

@@ -31,6 +31,14 @@ def ears(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
         canvas.fill(inner, rgb("#ffb6c6"))
 
 
+def _band(canvas: Canvas, f: Figure, half_width: float, top: float, bottom: float,
+          colour: Colour) -> None:
+    """A band across the head (a hat's ribbon, a beanie's cuff), ``top``/``bottom`` from the
+    head's centre."""
+    canvas.fill(np.array([f.at(-half_width, top), f.at(half_width, top),
+                          f.at(half_width, bottom), f.at(-half_width, bottom)]), colour)
+
+
 def headwear(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
     w, c = f.half_width, f.chin
     if kind == "straw hat":
@@ -39,9 +47,7 @@ def headwear(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
         crown = np.concatenate([arc(f.at(0, -c * 0.72), (w * 0.95, c * 0.55), 180, 360),
                                 [f.at(w * 0.95, -c * 0.68), f.at(-w * 0.95, -c * 0.68)]])
         canvas.fill(crown, colour)
-        canvas.fill(np.array([f.at(-w * 0.95, -c * 0.82), f.at(w * 0.95, -c * 0.82),
-                              f.at(w * 0.95, -c * 0.7), f.at(-w * 0.95, -c * 0.7)]),
-                    rgb("#e0475a"))
+        _band(canvas, f, w * 0.95, -c * 0.82, -c * 0.7, rgb("#e0475a"))
         canvas.outline(canvas.coverage(crown), shade(colour, 0.5), 3)
     elif kind == "witch hat":
         canvas.ellipse(f.at(0, -c * 0.7), (w * 1.75, 40), colour)
@@ -50,9 +56,7 @@ def headwear(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
                                bezier(f.at(w * 0.6, -c * 2.1), f.at(w * 0.2, -c * 1.5),
                                       f.at(w * 0.85, -c * 0.72))])
         canvas.fill(cone, colour)
-        canvas.fill(np.array([f.at(-w * 0.84, -c * 0.86), f.at(w * 0.8, -c * 0.86),
-                              f.at(w * 0.85, -c * 0.72), f.at(-w * 0.85, -c * 0.72)]),
-                    rgb("#9b6bd6"))
+        _band(canvas, f, w * 0.85, -c * 0.86, -c * 0.72, rgb("#9b6bd6"))
         canvas.outline(canvas.coverage(cone), light(colour, 0.3), 2)
     elif kind == "beanie":
         dome = arc(f.at(0, -c * 0.62), (w * 1.08, c * 0.62), 180, 360)
@@ -60,9 +64,7 @@ def headwear(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
         for x in np.linspace(-w * 0.9, w * 0.9, 9):
             canvas.stroke(bezier(f.at(x * 0.5, -c * 1.15), f.at(x, -c * 0.62)), shade(colour, 0.8),
                           4, taper=True)
-        canvas.fill(np.array([f.at(-w * 1.1, -c * 0.72), f.at(w * 1.1, -c * 0.72),
-                              f.at(w * 1.12, -c * 0.5), f.at(-w * 1.12, -c * 0.5)]),
-                    shade(colour, 0.85))
+        _band(canvas, f, w * 1.1, -c * 0.72, -c * 0.5, shade(colour, 0.85))  # the cuff
         canvas.ellipse(f.at(0, -c * 1.27), (30, 28), light(colour, 0.55))
     elif kind == "hat":
         canvas.ellipse(f.at(w * 0.2, -c * 0.55), (w * 1.2, 26), shade(colour, 0.8), angle=-6)
@@ -204,7 +206,7 @@ def action(canvas: Canvas, f: Figure, name: str | None, sleeve: Colour,
             canvas.stroke(np.array([(x + 11, y - 2), (x + 11, y - 48), (x + 26, y - 38)]),
                           rgb("#ff7fa8"), 4)
         if name == "playing guitar":
-            x, y = f.at(-60, 470)
+            x, y = f.at(-60, 390)
             canvas.ellipse((x, y), (110, 85), rgb("#d98a3a"), angle=-25)
             canvas.ellipse((x, y), (30, 30), rgb("#4a2f22"))
             canvas.stroke(np.array([(x + 40, y - 20), (x + 330, y - 170)]), rgb("#6b4227"), 22)
