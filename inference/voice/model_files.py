@@ -39,7 +39,8 @@ def check_model_dir(folder: Path) -> Path:
     return folder
 
 
-def _sha256(paths: list[Path]) -> str:
+def sha256_of(paths: list[Path]) -> str:
+    """The SHA-256 of the files' bytes one after the other (the parts joined)."""
     digest = hashlib.sha256()
     for path in paths:
         with path.open("rb") as stream:
@@ -68,7 +69,7 @@ def assemble_model_dir(folder: Path | None = None) -> Path:
     """
     folder = Path(folder or whisper_model_dir())
     target = folder / "model.bin"
-    if target.is_file() and _sha256([target]) == MODEL_BIN_SHA256:
+    if target.is_file() and sha256_of([target]) == MODEL_BIN_SHA256:
         for name in SIDE_FILES:
             if not (folder / name).is_file():
                 break
@@ -76,7 +77,7 @@ def assemble_model_dir(folder: Path | None = None) -> Path:
             return folder
     first, second = _part_folders()
     parts = [first / "model.bin.part1", second / "model.bin.part2"]
-    found = _sha256(parts)
+    found = sha256_of(parts)
     if found != MODEL_BIN_SHA256:
         raise ModelLoadError(f"the Whisper parts join to SHA-256 {found}, not the recorded "
                              f"{MODEL_BIN_SHA256}: reinstall them with scripts/setup",

@@ -115,7 +115,8 @@ def _tokens(text: str) -> list[_Token]:
 
     while position < len(text):
         char = text[position]
-        ascii_start = _is_word_char(char) and (position == 0 or not _is_word_char(text[position - 1]))
+        ascii_start = _is_word_char(char) and (position == 0
+                                               or not _is_word_char(text[position - 1]))
         match = None
         if ascii_start or not _is_word_char(char):
             for size in range(min(longest, len(text) - position), 0, -1):

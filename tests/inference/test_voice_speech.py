@@ -14,8 +14,8 @@ from inference.config import whisper_model_dir
 from inference.errors import InferenceError, ModelLoadError
 from inference.sticker.lexicon import normalize_text
 from inference.voice import describe
-from inference.voice.model_files import MODEL_BIN_SHA256, _sha256, assemble_model_dir, \
-    check_model_dir
+from inference.voice.model_files import (MODEL_BIN_SHA256, assemble_model_dir, check_model_dir,
+                                          sha256_of)
 from inference.voice.question import speak
 from inference.voice.transcribe import SAMPLE_RATE, read_audio, transcribe
 
@@ -80,12 +80,12 @@ def test_the_model_folder_is_checked_before_loading(tmp_path):
 
 
 def test_the_assembled_model_matches_the_recorded_hash(tmp_path):
-    assert _sha256([check_model_dir(whisper_model_dir()) / "model.bin"]) == MODEL_BIN_SHA256
+    assert sha256_of([check_model_dir(whisper_model_dir()) / "model.bin"]) == MODEL_BIN_SHA256
     folder = assemble_model_dir(tmp_path / "whisper")
-    assert _sha256([folder / "model.bin"]) == MODEL_BIN_SHA256
+    assert sha256_of([folder / "model.bin"]) == MODEL_BIN_SHA256
     (folder / "model.bin").write_bytes(b"truncated")  # a damaged copy is rebuilt, not trusted
     assemble_model_dir(folder)
-    assert _sha256([folder / "model.bin"]) == MODEL_BIN_SHA256
+    assert sha256_of([folder / "model.bin"]) == MODEL_BIN_SHA256
 
 
 def test_detection_answers_only_in_chinese_or_english():

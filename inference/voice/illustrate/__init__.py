@@ -107,7 +107,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
         figure = character.Figure.for_subject(drawn["subject"])
         hair.back(canvas, figure, drawn["hair_style"], hair_colour, rng)
         character.body(canvas, figure, drawn["clothes"],
-                       rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]), rng)
+                       rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]))
         if "scarf" in worn:
             props.scarf(canvas, figure, colour_of("scarf"))
         face_cover = character.face(canvas, figure)

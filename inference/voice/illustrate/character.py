@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.voice.illustrate.canvas import (Canvas, Colour, arc, bezier, ellipse, light, mix, rgb,
+from inference.voice.illustrate.canvas import (Canvas, Colour, arc, bezier, ellipse, light, rgb,
                                                shade, vertical_gradient)
 
 HAIR_COLOURS = {
@@ -67,8 +67,7 @@ def face_outline(f: Figure) -> np.ndarray:
     return np.concatenate([top, right, left])
 
 
-def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour, rng: np.random.Generator
-         ) -> np.ndarray:
+def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
     """Neck, shoulders and the garment's details; returns the body's coverage."""
     neck = np.array([f.at(-36, 80), f.at(36, 80), f.at(42, 212), f.at(-42, 212)])
     canvas.fill(neck, SKIN)
@@ -286,7 +285,8 @@ def brows(canvas: Canvas, f: Figure, hair: Colour) -> None:
 
 
 def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool) -> None:
-    canvas.stroke(np.array([f.at(2, 0.6 * f.chin), f.at(-2, 0.65 * f.chin)]), shade(SKIN_SHADOW, 0.8), 3, taper=True)
+    canvas.stroke(np.array([f.at(2, 0.6 * f.chin), f.at(-2, 0.65 * f.chin)]),
+                  shade(SKIN_SHADOW, 0.8), 3, taper=True)
     my = 0.8 * f.chin
     if open_mouth:
         mouth = np.concatenate([bezier(f.at(-16, my - 3), f.at(0, my - 7), f.at(16, my - 3)),

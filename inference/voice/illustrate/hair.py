@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.voice.illustrate.canvas import Canvas, Colour, arc, bezier, ellipse, light, mix, shade
+from inference.voice.illustrate.canvas import (Canvas, Colour, arc, bezier, ellipse, light, mix,
+                                               shade)
 from inference.voice.illustrate.character import Figure
 
 STYLES = ("short", "bob", "long", "ponytail", "twintails", "spiky")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.voice.illustrate.canvas import Canvas, Colour, arc, bezier, ellipse, light, rgb, shade
+from inference.voice.illustrate.canvas import (Canvas, Colour, arc, bezier, ellipse, light, rgb,
+                                               shade)
 from inference.voice.illustrate.character import INK, SKIN, Figure
 
 DEFAULT_COLOURS = {
@@ -19,7 +20,8 @@ def ears(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
     for side in (-1, 1):
         if kind == "cat ears":
             base = f.at(side * f.half_width * 0.62, -f.chin * 0.78)
-            outer = np.array([(base[0] - side * 52, base[1] + 24), (base[0] + side * 18, base[1] - 98),
+            outer = np.array([(base[0] - side * 52, base[1] + 24),
+                              (base[0] + side * 18, base[1] - 98),
                               (base[0] + side * 56, base[1] + 6)])
             inner = (outer - np.array(base)) * 0.62 + np.array(base) + (0, 8)
         else:
@@ -118,7 +120,8 @@ def glasses(canvas: Canvas, f: Figure, colour: Colour, *, dark: bool) -> None:
         canvas.stroke(lens, colour, 4.5, closed=True)
         canvas.stroke(np.array([(ex - 24 * s, ey - 10), (ex - 6 * s, ey - 26)]), (1, 1, 1), 4,
                       opacity=0.7, taper=True)
-        canvas.stroke(np.array([(ex + side * 44 * s, ey - 6), (ex + side * 66, ey - 12)]), colour, 4)
+        canvas.stroke(np.array([(ex + side * 44 * s, ey - 6), (ex + side * 66, ey - 12)]),
+                      colour, 4)  # the temple
     left, right = f.eye_centre(-1), f.eye_centre(1)
     canvas.stroke(bezier((left[0] + 44 * s, left[1] - 4), (f.cx, left[1] - 14),
                          (right[0] - 44 * s, right[1] - 4)), colour, 4)
@@ -190,8 +193,8 @@ def action(canvas: Canvas, f: Figure, name: str | None, sleeve: Colour,
             canvas.outline(canvas.coverage(cup), INK, 3, 0.6)
             canvas.ellipse((x, y - 30), (40, 9), rgb("#8a5a3c"))
             for k in (-1, 1):
-                canvas.stroke(bezier((x + k * 14, y - 44), (x + k * 24, y - 70), (x + k * 8, y - 96)),
-                              (1, 1, 1), 5, opacity=0.7, taper=True)
+                steam = bezier((x + k * 14, y - 44), (x + k * 24, y - 70), (x + k * 8, y - 96))
+                canvas.stroke(steam, (1, 1, 1), 5, opacity=0.7, taper=True)
         hand(canvas, (x + 10, y + 60), -10, False)
     elif name == "sleeping":
         for k, size in enumerate((22, 30, 40)):

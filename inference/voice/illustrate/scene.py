@@ -8,8 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inference.voice.illustrate.canvas import (SIZE, Canvas, Colour, arc, bezier, ellipse, light, mix,
-                                               rgb, shade, vertical_gradient)
+from inference.voice.illustrate.canvas import (SIZE, Canvas, Colour, arc, bezier, ellipse, light,
+                                               mix, rgb, shade, vertical_gradient)
 
 SKIES = {  # top, middle, horizon
     "morning": (rgb("#8ec5ff"), rgb("#cfe6ff"), rgb("#ffe7c2")),
@@ -34,11 +34,10 @@ def sky(canvas: Canvas, time: str, rng: np.random.Generator, clouds: bool = True
         cloud_colour = {"sunset": rgb("#ffd1c2"), "morning": rgb("#fff7ee")}.get(time, (1, 1, 1))
         for _ in range(4):
             x, y = rng.uniform(-40, SIZE + 40), rng.uniform(50, SIZE * 0.42)
-            cloud(canvas, x, y, rng.uniform(0.7, 1.3), cloud_colour, rng)
+            cloud(canvas, x, y, rng.uniform(0.7, 1.3), cloud_colour)
 
 
-def cloud(canvas: Canvas, x: float, y: float, scale: float, colour: Colour,
-          rng: np.random.Generator) -> None:
+def cloud(canvas: Canvas, x: float, y: float, scale: float, colour: Colour) -> None:
     puffs = [(x + dx * scale, y + dy * scale, r * scale) for dx, dy, r in
              ((0, 0, 46), (-52, 14, 34), (50, 12, 36), (-20, -26, 38), (24, -30, 32),
               (90, 22, 24), (-88, 22, 24))]
