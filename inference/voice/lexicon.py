@@ -9,7 +9,7 @@ back to the user.
 from __future__ import annotations
 
 SUBJECTS = {
-    "girl": ("女孩 女孩子 少女 女生 小姐姐 姑娘 小女孩 女学生 美少女 她", "girl, girls, schoolgirl, lass, she"),
+    "girl": ("女孩 女孩子 少女 女生 小姐姐 姑娘 小女孩 女学生 美少女 她 魔法少女 魔女", "girl, girls, schoolgirl, lass, she"),
     "boy": ("男孩 男孩子 少年 男生 小哥哥 小男孩 男学生 美少年 他", "boy, boys, schoolboy, lad, he"),
     "woman": ("女人 女士 女子 阿姨 妈妈 大姐姐 姐姐 御姐", "woman lady women mother"),
     "man": ("男人 男士 男子 叔叔 爸爸 大哥哥 哥哥 大叔", "man men gentleman guy father"),
@@ -28,7 +28,7 @@ COLOURS = {
     "red": ("红 红色 赤 大红", "red crimson scarlet"),
     "pink": ("粉 粉色 粉红 粉红色 桃色", "pink rose"),
     "light blue": ("浅蓝 浅蓝色 天蓝 天蓝色 淡蓝", "light blue, sky blue"),
-    "blue": ("蓝 蓝色 深蓝 湛蓝", "blue navy azure"),
+    "blue": ("蓝 蓝色 深蓝 湛蓝 碧 碧蓝", "blue navy azure"),
     "green": ("绿 绿色 翠绿 碧绿", "green emerald"),
     "purple": ("紫 紫色 紫罗兰", "purple violet lavender"),
     "orange": ("橙 橙色 橘色 橘黄", "orange"),
@@ -37,7 +37,7 @@ COLOURS = {
 # Words for hair; a hair style word implies hair, so "长发" is both.
 HAIR = ("发 头发 发色 秀发", "hair haired")
 HAIR_STYLES = {
-    "long": ("长发 长头发 长长的头发 披肩发 长直发", "long hair, long haired"),
+    "long": ("长发 长头发 长长的头发 披肩发 长直发 长直", "long hair, long haired"),
     "short": ("短发 短头发 短短的头发", "short hair, short haired"),
     "bob": ("波波头 齐肩发 短发波波 蘑菇头 bob头", "bob, bob cut"),
     "ponytail": ("马尾 马尾辫 单马尾", "ponytail"),
@@ -79,10 +79,12 @@ ACTIONS = {
     "reading": ("看书 读书 阅读 看着书 翻书 看小说", "reading, read, reads, book, books, novel"),
     "running": ("跑步 奔跑 跑 飞奔", "running runs run jogging"),
     "waving": ("挥手 招手 打招呼 挥着手", "waving waves wave"),
-    "eating": ("吃东西 吃饭 吃 吃着 啃", "eating eats eat"),
+    "eating": ("吃东西 吃饭 吃 吃着 啃 冰淇淋 蛋糕 饭团 零食",
+               "eating, eats, eat, ice cream, cake, snack, onigiri"),
     "sleeping": ("睡觉 睡着 打盹 睡 闭着眼", "sleeping sleeps asleep napping nap"),
     "singing": ("唱歌 歌唱 唱", "singing sings sing"),
-    "drinking": ("喝茶 喝咖啡 喝 喝着", "drinking drinks drink sipping"),
+    "drinking": ("喝茶 喝咖啡 喝 喝着 茶 咖啡 奶茶", "drinking, drinks, drink, sipping, tea, "
+                 "coffee, milk tea"),
     "smiling": ("微笑 笑 大笑 笑着", "smiling smile smiles laughing"),
     "playing guitar": ("弹吉他 吉他", "playing guitar, plays guitar, guitar"),
     "listening to music, music": ("听音乐 听歌", "listening to music, music"),
@@ -116,13 +118,13 @@ NEGATIONS = ("不 没 没有 无 别 不要 不戴 没戴 不穿 没穿", "no no
 FILLERS = (
     "的 地 得 一 个 一个 一位 位 只 一只 名 一名 在 于 下 上 里 中 边 旁 前 着 了 和 与 跟 及 还 也 "
     "戴 戴着 穿 穿着 是 有 拿 拿着 很 非常 超 特别 帮我 请 我想要 我要 想要 生成 画 画一个 画一张 "
-    "一张 张 图 图片 照片 头像 色 颜色 长着 留着 它 正在 在那里 站 站着 坐 坐着 树下 树 的样子 "
+    "一张 张 的图 张图 一张图 图片 照片 头像 看 件 一件 条 一条 顶 一顶 副 一副 双 一双 套 一套 色 颜色 长着 留着 它 正在 在那里 站 站着 坐 坐着 树下 树 的样子 "
     "风格 画风 动漫 二次元 可爱 可爱的 漂亮 美丽 好看 那 这 些 把 但是 但 可是 而且 并且 然后",
     "a an the with and in on at of under by near during while to from into over who whose is "
     "are has have having her his its their it they wearing wears wear dressed that this "
     "some very pretty cute beautiful picture image drawing draw me please make generate create "
     "anime style colored coloured color colour looking holding standing sitting as like lots "
-    "little small big young for s but also then",
+    "little small big young for s but also then could can would you i want like",
 )
 ZH = {
     "girl": "女孩", "boy": "男孩", "woman": "女士", "man": "男士", "old man": "老爷爷",

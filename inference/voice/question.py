@@ -50,9 +50,15 @@ def question_zh(slots: Slots) -> str:
     who = "、".join(worn) + ("的" if worn else "") + looks + (
         "的" if looks and len(looks) > 3 else "") + ZH[slots.subject]
     doing = (ZH[slots.time] if slots.time else "") + (ZH[slots.scene] if slots.scene else "")
-    doing += ZH[slots.action] if slots.action else ""
+    if slots.action:  # "正在看书" when the action stands alone, "在樱花树下看书" after a place
+        doing += ZH[slots.action] if doing else "正在" + ZH[slots.action]
     style = f"（{ZH[slots.style]}风格）" if slots.style else ""
     return f"您想生成一{measure}{who}{'，' + doing if doing else ''}吗？{style}"
+
+
+def _with_article(words: str) -> str:
+    """"a red scarf", but "glasses" and "cat ears" (plurals) as they are."""
+    return words if words.endswith("s") else ("an " if words[0] in "aeiou" else "a ") + words
 
 
 def question_en(slots: Slots) -> str:
@@ -63,11 +69,12 @@ def question_en(slots: Slots) -> str:
         style = slots.hair_style if slots.subject not in ANIMALS else None
         words = [w for w in (style if style in ("long", "short", "spiky") else None,
                              slots.hair_colour) if w]
-        tail = f" in {style}" if style in ("bob", "ponytail", "twintails") else ""
+        tail = {"bob": " in a bob", "ponytail": " in a ponytail",
+                "twintails": " in twin tails"}.get(style or "", "")
         looks.append(" ".join(words + [noun]) + tail)
     if slots.eye_colour:
         looks.append(f"{slots.eye_colour} eyes")
-    looks += [f"{item.colour} {item.kind}" if item.colour else item.kind
+    looks += [_with_article(f"{item.colour} {item.kind}" if item.colour else item.kind)
               for item in slots.accessories + slots.clothes]
     looks += [f"no {kind}" for kind in slots.without]
     who = {"old man": "an old man", "old woman": "an old woman"}.get(slots.subject,

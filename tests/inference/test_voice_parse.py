@@ -37,6 +37,8 @@ def test_chinese_hair_colour_in_many_phrasings(text):
     ("黑发红眼的少年", "black", "red"),
     ("她的眼睛是紫色的，头发是银色的", "silver", "purple"),
     ("a girl with pink hair and green eyes", "pink", "green"),
+    ("金发碧眼的少女", "blonde", "blue"),
+    ("a brown-haired, blue-eyed boy", "brown", "blue"),
     ("her eyes are red and her hair is white", "white", "red"),
 ])
 def test_two_colours_in_one_sentence_go_to_the_right_things(text, hair, eyes):
@@ -60,6 +62,15 @@ def test_negation_keeps_the_glasses_off(text):
     assert all(item.kind != "glasses" for item in slots.accessories)
     prompt, negative = describe(text).prompt, describe(text).negative_prompt
     assert "glasses" not in prompt and "glasses" in negative
+
+
+@pytest.mark.parametrize("text", [
+    "我想要一张穿白裙子的黑长直女孩在海边看日落的图", "帮我画一个戴着一副眼镜、穿着一件红色卫衣的女孩",
+    "Could you draw a cute cat wearing a red scarf in the snow please",
+    "an old woman with glasses drinking tea at sunset",
+])
+def test_everyday_phrasing_leaves_no_word_unexplained(text):
+    assert parse_description(text).unknown == []
 
 
 def test_negation_of_one_accessory_leaves_the_others():
@@ -112,6 +123,8 @@ def test_the_question_is_asked_in_the_users_language():
                        "a book under the cherry blossoms?")
     assert describe("a cat").question.startswith("Would you like")
     assert describe("一只猫").question.startswith("您想生成一只")
+    assert describe("短发男孩在看书").question == "您想生成一位短发男孩，正在看书吗？"
+    assert "with a red scarf" in describe("a cat with a red scarf").question
 
 
 def test_nothing_heard_still_gives_a_picture_to_confirm():
