@@ -72,7 +72,7 @@ ACCESSORIES = {
     "bunny ears": ("兔耳 兔耳朵 兔耳发箍", "bunny ears, rabbit ears"),
     "scarf": ("围巾 围脖", "scarf"),
     "ribbon": ("蝴蝶结 发带 丝带", "ribbon, bow, hair bow"),
-    "flower": ("发花 头花 花环 花冠", "flower crown, hair flower"),
+    "flower": ("发花 头花 花环 花冠 一朵花", "flower crown, hair flower, flower"),
     "crown": ("皇冠 王冠", "crown tiara"),
 }
 ACTIONS = {

@@ -43,13 +43,13 @@ def _band(canvas: Canvas, f: Figure, half_width: float, top: float, bottom: floa
 
 def headwear(canvas: Canvas, f: Figure, kind: str, colour: Colour) -> None:
     w, c = f.half_width, f.chin
-    if kind == "straw hat":
-        canvas.ellipse(f.at(0, -c * 0.62), (w * 1.9, 46), shade(colour, 0.85), angle=-4)
-        canvas.ellipse(f.at(0, -c * 0.68), (w * 1.85, 40), colour, angle=-4)
-        crown = np.concatenate([arc(f.at(0, -c * 0.72), (w * 0.95, c * 0.55), 180, 360),
-                                [f.at(w * 0.95, -c * 0.68), f.at(-w * 0.95, -c * 0.68)]])
+    if kind == "straw hat":  # worn low, the brim over the bangs
+        canvas.ellipse(f.at(0, -c * 0.52), (w * 1.9, 46), shade(colour, 0.85), angle=-4)
+        canvas.ellipse(f.at(0, -c * 0.58), (w * 1.85, 40), colour, angle=-4)
+        crown = np.concatenate([arc(f.at(0, -c * 0.62), (w * 1.05, c * 0.6), 180, 360),
+                                [f.at(w * 1.05, -c * 0.58), f.at(-w * 1.05, -c * 0.58)]])
         canvas.fill(crown, colour)
-        _band(canvas, f, w * 0.95, -c * 0.82, -c * 0.7, rgb("#e0475a"))
+        _band(canvas, f, w * 1.05, -c * 0.74, -c * 0.6, rgb("#e0475a"))
         canvas.outline(canvas.coverage(crown), shade(colour, 0.5), 3)
     elif kind == "witch hat":
         canvas.ellipse(f.at(0, -c * 0.7), (w * 1.75, 40), colour)
