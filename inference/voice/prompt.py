@@ -1,7 +1,7 @@
 """The English Stable Diffusion prompt and negative prompt for a set of slots."""
 from __future__ import annotations
 
-from inference.voice.parse import Slots
+from inference.voice.parse import ANIMALS, Slots
 
 SUBJECT_TAGS = {
     "girl": "1girl", "boy": "1boy", "woman": "1girl, mature female", "man": "1boy, mature male",
@@ -26,7 +26,7 @@ NEGATIVE = ("lowres, bad anatomy, bad hands, extra fingers, missing fingers, def
 def sd_prompt(slots: Slots) -> tuple[str, str]:
     """(prompt, negative prompt); unknown words go in as they were said."""
     tags = ["masterpiece, best quality, anime style, illustration", SUBJECT_TAGS[slots.subject]]
-    animal = slots.subject in ("cat", "dog")
+    animal = slots.subject in ANIMALS
     if slots.hair_colour:
         tags.append(f"{slots.hair_colour} fur" if animal else f"{slots.hair_colour} hair")
     if slots.hair_style and not animal:

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from inference.errors import InferenceError
 from inference.voice.lexicon import ZH
-from inference.voice.parse import Slots
-
-ANIMALS = ("cat", "dog")
+from inference.voice.parse import ANIMALS, Slots
 EN_SCENES = {
     "beach": "on the beach", "cherry blossoms": "under the cherry blossoms",
     "city night": "in the city streets", "classroom": "in a classroom", "forest": "in a forest",
@@ -104,6 +102,7 @@ def _pinyin(text: str) -> str:
 def speak(text: str, *, language: str) -> bytes:
     """``text`` read aloud by espeak-ng, as WAV bytes (22.05 kHz mono)."""
     voice, words = ("cmn-latn-pinyin", _pinyin(text)) if language == "zh" else ("en", text)
+    # Through a file: on --stdout espeak-ng cannot seek back, and its header gives no length.
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "question.wav"
         try:

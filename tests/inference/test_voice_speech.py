@@ -41,8 +41,8 @@ def test_english_speech_becomes_the_slots_it_describes(sentence, hair, accessory
 def test_a_spoken_question_is_a_wav_whisper_can_read_back():
     question = describe("a girl with green hair in the forest").question
     audio = speak(question, language="en")
-    with wave.open(io.BytesIO(audio)) as wav:
-        assert wav.getnchannels() == 1 and wav.getnframes() / wav.getframerate() > 1.5
+    with wave.open(io.BytesIO(audio)) as wav:  # a header that tells the true length
+        assert wav.getnchannels() == 1 and 1.5 < wav.getnframes() / wav.getframerate() < 30
     heard = transcribe(audio, language="en").text.lower()
     assert "green hair" in heard and "forest" in heard
 

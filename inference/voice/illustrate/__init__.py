@@ -16,7 +16,7 @@ import numpy as np
 from inference.voice.illustrate import character, hair, props, scene
 from inference.voice.illustrate.animal import animal
 from inference.voice.illustrate.canvas import SIZE, Canvas, rgb
-from inference.voice.parse import Slots
+from inference.voice.parse import ANIMALS, Slots
 
 ENGINE = "illustrator-v1"
 DEFAULT_HAIR = {"girl": "brown", "boy": "black", "woman": "black", "man": "brown",
@@ -49,7 +49,7 @@ def resolved(slots: Slots) -> dict[str, Any]:
     """What will be drawn: the slots, with a default wherever the user said nothing."""
     hair_colour = slots.hair_colour or DEFAULT_HAIR[slots.subject]
     eye_colour = slots.eye_colour or DEFAULT_EYES.get(hair_colour, hair_colour)
-    if slots.subject in ("cat", "dog") and not slots.eye_colour:
+    if slots.subject in ANIMALS and not slots.eye_colour:
         eye_colour = "green" if slots.subject == "cat" else "brown"
     clothes = slots.clothes[0] if slots.clothes else None
     kind = clothes.kind if clothes else (
@@ -61,8 +61,8 @@ def resolved(slots: Slots) -> dict[str, Any]:
                      "sailor uniform": "white", "school uniform": "blue", "suit": "black",
                      "kimono": "pink", "sweater": "green", "t-shirt": "white",
                      "swimsuit": "blue"}[kind])
-    if slots.scene == "snow" and not slots.clothes and slots.subject not in ("cat", "dog"):
-        kind, cloth_colour = "coat", cloth_colour if clothes else "red"
+    if slots.scene == "snow" and clothes is None:  # nobody asked: dress them for the cold
+        kind, cloth_colour = "coat", "red"
     return {"subject": slots.subject, "hair_colour": hair_colour,
             "hair_style": slots.hair_style or DEFAULT_STYLE.get(slots.subject, "short"),
             "eye_colour": eye_colour, "clothes": kind, "clothes_colour": cloth_colour,
@@ -92,7 +92,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
         default = props.DEFAULT_COLOURS[kind]
         return worn[kind] or (rgb(default) if default else hair_colour)
 
-    if drawn["subject"] in ("cat", "dog"):
+    if drawn["subject"] in ANIMALS:
         figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
         # A pet wears what fits a round head: a scarf, glasses, a bow, a hat or crown.
         if "scarf" in worn:
