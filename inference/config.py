@@ -31,3 +31,9 @@ def whisper_model_dir() -> Path:
 def whisper_threads() -> int:
     """CPU threads one transcription may use (``WHISPER_THREADS``, default 2)."""
     return max(1, int(os.environ.get("WHISPER_THREADS") or 2))
+
+
+def whisper_context_seconds() -> float:
+    """Least audio context Whisper encodes for a short clip (``WHISPER_CONTEXT_SECONDS``,
+    default 10; 30 is Whisper's whole window, the slowest and most faithful to its training)."""
+    return min(30.0, max(1.0, float(os.environ.get("WHISPER_CONTEXT_SECONDS") or 10)))

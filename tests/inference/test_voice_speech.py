@@ -101,3 +101,15 @@ def test_a_recording_longer_than_whispers_window_is_heard_to_the_end():
     assert len(long) > 30 * SAMPLE_RATE
     heard = transcribe(long, language="auto").text.lower()
     assert heard.count("headphones") == 2 and heard.count("snow") == 2
+
+
+def test_a_short_clip_is_encoded_in_a_short_context_unless_told_otherwise(monkeypatch):
+    clip = spoken("a girl with blue hair and glasses on the beach")
+    short = transcribe(clip, language="en")
+    assert short.context == 10.0 and "blue hair" in short.text.lower()
+    monkeypatch.setenv("WHISPER_CONTEXT_SECONDS", "30")
+    whole = transcribe(clip, language="en")
+    assert whole.context == 30.0 and "blue hair" in whole.text.lower()
+    padded = np.concatenate([read_audio(clip), np.zeros(12 * SAMPLE_RATE, np.float32)])
+    monkeypatch.delenv("WHISPER_CONTEXT_SECONDS")
+    assert transcribe(padded, language="en").context > 15.0  # the clip and 2 s to spare
