@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.voice import parse_description
-from inference.voice.illustrate import illustrate
+from inference.voice import Item, Slots, lexicon, parse_description
+from inference.voice.illustrate import illustrate, resolved
 from inference.voice.illustrate.character import Figure
 
 
@@ -70,3 +70,25 @@ def test_glasses_are_drawn_or_not():
 def test_a_changed_slot_changes_the_picture_visibly(one, other):
     changed = (np.abs(draw(one).astype(int) - draw(other).astype(int)).max(axis=2) > 40).mean()
     assert changed > 0.05, changed  # at least a twentieth of the picture, clearly
+
+
+@pytest.mark.parametrize("slot, values", [
+    ("subject", lexicon.SUBJECTS), ("action", lexicon.ACTIONS), ("scene", lexicon.SCENES),
+    ("time", lexicon.TIMES), ("style", lexicon.STYLES), ("hair_style", lexicon.HAIR_STYLES),
+    ("hair_colour", lexicon.COLOURS), ("eye_colour", lexicon.COLOURS),
+])
+def test_every_value_the_parser_can_give_can_be_drawn(slot, values):
+    plain = illustrate(Slots(), seed=2).image
+    for value in values:
+        image = illustrate(Slots(**{slot: value}), seed=2).image
+        assert image.shape == (768, 768, 3)
+        if resolved(Slots(**{slot: value})) != resolved(Slots()):  # not what is drawn anyway
+            assert not np.array_equal(image, plain), value
+
+
+@pytest.mark.parametrize("subject", ["girl", "cat"])
+def test_every_garment_and_accessory_can_be_worn(subject):
+    for kind in lexicon.CLOTHES:
+        assert illustrate(Slots(subject=subject, clothes=[Item(kind, "red")])).image.ndim == 3
+    for kind in lexicon.ACCESSORIES:
+        assert illustrate(Slots(subject=subject, accessories=[Item(kind)])).image.ndim == 3

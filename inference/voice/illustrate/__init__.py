@@ -90,19 +90,22 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
 
     def colour_of(kind: str):
         default = props.DEFAULT_COLOURS[kind]
-        return worn[kind] or (rgb(default) if default else hair_colour)
+        return worn.get(kind) or (rgb(default) if default else hair_colour)
 
-    if drawn["subject"] in ANIMALS:
-        figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
-        # A pet wears what fits a round head: a scarf, glasses, a bow, a hat or crown.
-        if "scarf" in worn:
-            props.scarf(canvas, figure, colour_of("scarf"))
+    def wear_on_face_and_head() -> None:
         for kind in ("glasses", "sunglasses"):
             if kind in worn:
                 props.glasses(canvas, figure, colour_of(kind), dark=kind == "sunglasses")
         for kind in HEAD_ON_TOP:
             if kind in worn:
                 props.headwear(canvas, figure, kind, colour_of(kind))
+
+    if drawn["subject"] in ANIMALS:
+        figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
+        # A pet wears what fits a round head: a scarf, glasses, a bow, a hat or crown.
+        if "scarf" in worn:
+            props.scarf(canvas, figure, colour_of("scarf"))
+        wear_on_face_and_head()
     else:
         figure = character.Figure.for_subject(drawn["subject"])
         hair.back(canvas, figure, drawn["hair_style"], hair_colour, rng)
@@ -122,12 +125,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
         character.brows(canvas, figure, hair_colour)
         if "headphones" in worn or action == "listening to music":
             props.headphones(canvas, figure, colour_of("headphones"))
-        for kind in ("glasses", "sunglasses"):
-            if kind in worn:
-                props.glasses(canvas, figure, colour_of(kind), dark=kind == "sunglasses")
-        for kind in HEAD_ON_TOP:
-            if kind in worn:
-                props.headwear(canvas, figure, kind, colour_of(kind))
+        wear_on_face_and_head()
     props.action(canvas, figure, action, rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]),
                  rng)
     scene.particles(canvas, drawn["scene"], scene_rng)
