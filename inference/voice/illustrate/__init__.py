@@ -26,6 +26,13 @@ DEFAULT_STYLE = {"girl": "long", "boy": "short", "woman": "long", "man": "short"
                  "old man": "short", "old woman": "bob", "child": "bob"}
 DEFAULT_EYES = {"black": "brown", "brown": "brown", "white": "blue", "silver": "blue",
                 "grey": "blue", "blonde": "blue"}
+# A default garment in the hair's own colour would melt into it: another is chosen.
+SAME_FAMILY = {"blue": ("blue", "light blue"), "light blue": ("blue", "light blue"),
+               "brown": ("brown", "orange"), "orange": ("orange", "brown"), "white": ("white",),
+               "silver": ("white",), "green": ("green",), "pink": ("pink",), "red": ("red",)}
+# How the light of the time of day falls on the figure (multiplied in).
+FIGURE_LIGHT = {"morning": (1.02, 0.99, 0.95), "day": (1.0, 1.0, 1.0),
+                "sunset": (1.04, 0.9, 0.84), "night": (0.78, 0.82, 0.98)}
 HEAD_ON_TOP = ("hat", "straw hat", "beanie", "witch hat", "crown", "ribbon", "flower")
 
 
@@ -63,6 +70,8 @@ def resolved(slots: Slots) -> dict[str, Any]:
                      "swimsuit": "blue"}[kind])
     if slots.scene == "snow" and clothes is None:  # nobody asked: dress them for the cold
         kind, cloth_colour = "coat", "red"
+    if not (clothes and clothes.colour) and cloth_colour in SAME_FAMILY.get(hair_colour, ()):
+        cloth_colour = "white" if hair_colour not in ("white", "silver") else "pink"
     return {"subject": slots.subject, "hair_colour": hair_colour,
             "hair_style": slots.hair_style or DEFAULT_STYLE.get(slots.subject, "short"),
             "eye_colour": eye_colour, "clothes": kind, "clothes_colour": cloth_colour,
@@ -100,6 +109,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
             if kind in worn:
                 props.headwear(canvas, figure, kind, colour_of(kind))
 
+    backdrop = canvas.image.copy()
     if drawn["subject"] in ANIMALS:
         figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
         # A pet wears what fits a round head: a scarf, glasses, a bow, a hat or crown.
@@ -128,6 +138,10 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
         wear_on_face_and_head()
     props.action(canvas, figure, action, rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]),
                  rng)
+    # The figure takes the colour of the light it stands in: warm at sunset, cool at night.
+    drawn_over = np.abs(canvas.image - backdrop).max(axis=2, keepdims=True) > 1e-4
+    light = np.array(FIGURE_LIGHT[drawn["time"]], np.float32)
+    canvas.image = np.where(drawn_over, canvas.image * light, canvas.image)
     scene.particles(canvas, drawn["scene"], scene_rng)
     image = scene.vignette(scene.grade(canvas.image, drawn["style"]))
     canvas.image = image
