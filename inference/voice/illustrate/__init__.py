@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from inference.voice.illustrate import character, hair, props, scene
@@ -109,6 +110,8 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
             if kind in worn:
                 props.headwear(canvas, figure, kind, colour_of(kind))
 
+    # A touch of depth of field: the scene a little soft, the figure drawn sharp over it.
+    canvas.image = cv2.GaussianBlur(canvas.image, (0, 0), 1.6)
     backdrop = canvas.image.copy()
     if drawn["subject"] in ANIMALS:
         figure = animal(canvas, drawn["subject"], hair_colour, eye_colour, closed=closed)
