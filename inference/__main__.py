@@ -12,7 +12,7 @@ import sys
 from inference.errors import InferenceError
 
 PIPELINE_CLIS = ["inference.faces.cli", "inference.anime.cli", "inference.sticker.cli",
-                 "inference.talking.cli", "inference.portrait.cli"]
+                 "inference.talking.cli", "inference.portrait.cli", "inference.voice.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,3 +36,18 @@ def sticker_font() -> str | None:
 def sd_model_dir() -> str | None:
     """A Stable Diffusion 1.5 pipeline folder for diffusion stickers (``SD_MODEL_DIR``)."""
     return os.environ.get("SD_MODEL_DIR") or None
+def whisper_model_dir() -> Path:
+    """The CTranslate2 Whisper model folder (``WHISPER_MODEL_DIR``, default
+    ``var/models/whisper-base``, which ``scripts/whisper-model`` assembles for development)."""
+    return Path(os.environ.get("WHISPER_MODEL_DIR") or "var/models/whisper-base")
+
+
+def whisper_threads() -> int:
+    """CPU threads one transcription may use (``WHISPER_THREADS``, default 2)."""
+    return max(1, int(os.environ.get("WHISPER_THREADS") or 2))
+
+
+def whisper_context_seconds() -> float:
+    """Least audio context Whisper encodes for a short clip (``WHISPER_CONTEXT_SECONDS``,
+    default 10; 30 is Whisper's whole window, the slowest and most faithful to its training)."""
+    return min(30.0, max(1.0, float(os.environ.get("WHISPER_CONTEXT_SECONDS") or 10)))
