@@ -29,6 +29,8 @@ NOSE_BOTTOM = 33  # under the tip, between the nostrils
 MOUTH_RIGHT, MOUTH_LEFT = 48, 54  # the corners
 UPPER_LIP_INNER = 62  # middle of the upper lip's inner edge
 LOWER_LIP_INNER = 66  # middle of the lower lip's inner edge
+# Points that stay put when a face changes expression or shape: where two faces are aligned.
+STABLE = [17, 21, 22, 26, 27, 28, 29, 30, 31, 35, 36, 39, 42, 45]
 
 
 def indices(region: slice) -> range:

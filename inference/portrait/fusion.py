@@ -17,7 +17,7 @@ import numpy as np
 from inference.errors import InferenceError
 from inference.faces import Face, descriptor_distance, detect_faces, face_descriptor
 from inference.faces.detect import checked_rgb
-from inference.portrait import regions
+from inference.faces import regions
 from inference.portrait.blend import (match_colour, match_local_colour, over, poisson_clone,
                                       sharpen, shift_lab)
 from inference.portrait.configure import PortraitConfigure, parse_configure

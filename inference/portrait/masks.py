@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inference.portrait import regions
+from inference.faces import regions
 
 
 def lab(rgb: np.ndarray) -> np.ndarray:
@@ -56,7 +56,7 @@ def features_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     unit = face_unit(landmarks)
     mask = polygon_mask(shape, [landmarks[regions.RIGHT_EYE], landmarks[regions.LEFT_EYE],
                                 landmarks[regions.RIGHT_BROW], landmarks[regions.LEFT_BROW],
-                                landmarks[regions.NOSTRILS],
+                                landmarks[regions.NOSE_TIP],
                                 landmarks[regions.OUTER_LIPS]])
     grow = max(1, round(0.08 * unit))
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))

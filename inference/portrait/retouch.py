@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inference.portrait import regions
+from inference.faces import regions
 from inference.portrait.blend import over, shift_lab
 from inference.portrait.masks import face_unit, feathered, lab, polygon_mask, skin_mask
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from inference.portrait import regions
+from inference.faces import regions
 from inference.portrait.masks import face_outline
 
 # The margin ring lies this far out from the face's centre, relative to the face outline

@@ -10,7 +10,7 @@ import numpy as np
 
 from inference.errors import NoFaceError
 from inference.faces import detect_faces
-from inference.sticker.headcrop import LEFT_BROW, LEFT_EYE, OUTER_MOUTH, RIGHT_BROW, RIGHT_EYE
+from inference.faces.regions import LEFT_BROW, LEFT_EYE, OUTER_LIPS, RIGHT_BROW, RIGHT_EYE
 
 NO_FACE_MESSAGE = ("No face found: send a photo where the face is clear and facing the camera, "
                    "or give face_box (left, top, right, bottom) around a drawn character's face.")
@@ -90,13 +90,13 @@ def fitted_face(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.n
             shift = centre + (x0, y0) - points[eye].mean(axis=0)
             points[brow] += shift
             points[eye] = _fit_into(points[eye], centre + (x0, y0), extent)
-    found = _blob_near(ink, points[OUTER_MOUTH] - (x0, y0), size, spread=(0.18, 0.2))
+    found = _blob_near(ink, points[OUTER_LIPS] - (x0, y0), size, spread=(0.18, 0.2))
     if found is not None:
         centre, extent = found
         # A drawn mouth is often a short stroke: keep it at least a quarter of the face wide.
         extent = np.maximum(extent, (0.25 * size[0], 0.06 * size[1]))
         points[MOUTH] = _fit_into(points[MOUTH], centre + (x0, y0), extent,
-                                  reference=points[OUTER_MOUTH])
+                                  reference=points[OUTER_LIPS])
     return points.astype(np.float32)
 
 

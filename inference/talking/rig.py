@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from inference.sticker.headcrop import LEFT_BROW, LEFT_EYE, NOSE, RIGHT_BROW, RIGHT_EYE
+from inference.faces.regions import (LEFT_BROW, LEFT_EYE, MOUTH, NOSE, OUTER_LIPS, RIGHT_BROW,
+                                     RIGHT_EYE)
 from inference.sticker.lexicon import ExpressionParams
 from inference.sticker.warp import close_mouth, lip_gap, paint_mouth, target_landmarks
 
@@ -81,7 +82,7 @@ def build_rig(image: np.ndarray, landmarks: np.ndarray, params: ExpressionParams
 
     h, w = image.shape[:2]
     centre = p[NOSE].mean(axis=0)
-    mouth_centre = p[48:60].mean(axis=0)
+    mouth_centre = p[OUTER_LIPS].mean(axis=0)
     rows = [(p, rest68, opened68, rounded68, blinked68, np.ones(68))]
 
     def ring(indices, offsets, follow, head):
@@ -245,8 +246,8 @@ def _paint_mouth(frame: np.ndarray, rig: Rig, landmarks: np.ndarray) -> None:
     if not (cover or draw):
         return
     h, w = frame.shape[:2]
-    x0, y0 = np.maximum(np.floor(landmarks[48:68].min(axis=0) - 0.3 * unit), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(landmarks[48:68].max(axis=0) + 0.3 * unit), (w, h)).astype(int)
+    x0, y0 = np.maximum(np.floor(landmarks[MOUTH].min(axis=0) - 0.3 * unit), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(landmarks[MOUTH].max(axis=0) + 0.3 * unit), (w, h)).astype(int)
     box = frame[y0:y1, x0:x1]
     local = landmarks - (x0, y0)
     if cover:

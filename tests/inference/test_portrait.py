@@ -229,7 +229,7 @@ def _edge_of_change(result: np.ndarray, template: np.ndarray) -> tuple[np.ndarra
 @pytest.mark.parametrize("configure", [None, {"color_shift_middle": False}],
                          ids=["colour matched", "Poisson cloned"])
 def test_the_fused_face_has_no_seam_and_no_colour_edge(obama_identity, biden, configure):
-    from inference.portrait import regions
+    from inference.faces import regions
     from inference.portrait.masks import face_outline, polygon_mask
     from inference.portrait.warp import apply_affine, similarity_transform, warp_face
 
