@@ -35,6 +35,8 @@ class UploadOutput(serializers.Serializer):
     width = serializers.SerializerMethodField()
     height = serializers.SerializerMethodField()
     duration = serializers.SerializerMethodField()
+    faces = serializers.IntegerField(
+        allow_null=True, help_text="faces found in a photo (0: no face; null for a recording)")
     sha256 = serializers.CharField()
     moderation = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()

@@ -45,6 +45,8 @@ class Upload(StoredImage):
                               related_name="uploads")
     kind = models.CharField(max_length=8, choices=UploadKind.choices, default=UploadKind.IMAGE)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)  # audio only
+    # Faces found in a photo, so a client can say "no face" before a job is queued.
+    faces = models.PositiveSmallIntegerField(null=True, blank=True)
     source_format = models.CharField(max_length=8)
     source_url = models.URLField(max_length=2048, blank=True, default="")
     sha256 = models.CharField(max_length=64)

@@ -142,3 +142,24 @@ def test_redirect_to_a_metadata_address_is_refused(login, settings, monkeypatch,
     assert response.status_code == 400 and response.json()["error"]["code"] == "url_not_allowed"
     assert not any(a[0] == "169.254.169.254" for a in attempts if isinstance(a, tuple))
     assert not Upload.objects.exists()
+
+
+def test_an_upload_says_how_many_faces_it_shows(login, astronaut_jpeg):
+    """A client can say "no face" (or "pick one") before a job is queued."""
+    import numpy as np
+    from skimage import data
+
+    api = login()
+    one = api.upload(astronaut_jpeg).json()
+    assert one["faces"] == 1 and Upload.objects.get(id=one["id"]).faces == 1
+    two = np.concatenate([data.astronaut(), data.astronaut()[:, ::-1]], axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray(two).save(buffer, "JPEG", quality=90)
+    assert api.upload(buffer.getvalue()).json()["faces"] == 2
+    sky = np.zeros((300, 400, 3), np.uint8)
+    sky[:] = np.linspace(80, 220, 400, dtype=np.uint8)[None, :, None]
+    buffer = io.BytesIO()
+    Image.fromarray(sky).save(buffer, "PNG")
+    assert api.upload(buffer.getvalue()).json()["faces"] == 0
+    listed = {u["id"]: u["faces"] for u in api.get("/uploads").json()["results"]}
+    assert listed[one["id"]] == 1
