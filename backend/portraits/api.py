@@ -98,11 +98,12 @@ class CreateApi(PaiApi):
         job = services.portrait_create(user=request.user, template=data.get("template_image"),
                                        model_ids=model_ids, configure=data.get("configure"),
                                        app_id=self.app_id())
-        if data.get("async") is not True:
+        queued = data.get("async") is True
+        if not queued:
             job = services.job_wait(job, settings.PORTRAIT_CREATE_WAIT)
-        if job.state == JobState.FAILED:
+        if job.state == JobState.FAILED and not queued:
             raise ServiceError(job.error_message, code=job.error_code or "failed", status=400)
-        if job.state != JobState.SUCCEEDED:
+        if queued or job.state != JobState.SUCCEEDED:
             return Response(pai_body({"job_id": job.public.id, "id": str(job.id),
                                       "state": _PAI_STATE.get(job.state, FAILED)},
                                      message="job queued"))

@@ -55,3 +55,22 @@ class PublicJob(models.Model):
 
     def __str__(self) -> str:
         return f"public job {self.id}"
+
+
+class PortraitTemplate(models.Model):
+    """A template of the admins' library: a photo with one or more faces, kept in storage, with
+    a smaller preview for the picker."""
+
+    id = models.SlugField(primary_key=True, max_length=40)
+    name = models.CharField(max_length=60)
+    image_key = models.CharField(max_length=255)
+    preview_key = models.CharField(max_length=255)
+    faces = models.PositiveSmallIntegerField(default=1)  # how many identities it takes
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 
 from backend.jobs.models import JobState, Result
-from backend.portraits.models import Identity
+from backend.portraits.models import Identity, PortraitTemplate
 from core.errors import NotFound, ServiceError
 from core.storage import get_storage
 
@@ -46,6 +47,16 @@ def identity_bytes(identity: Identity) -> bytes:
         return get_storage().get(identity_result(identity).storage_key)
     except KeyError:
         raise NotFound(f"{MODEL_NOT_FOUND} (it was deleted)", code="model_not_found") from None
+
+
+def portrait_template_list() -> list[dict]:
+    """The library's active templates, each with a preview link (signed, temporary)."""
+    storage = get_storage()
+    return [{"id": t.id, "name": t.name, "kind": "portrait", "builtin": False,
+             "faces": t.faces,
+             "preview_url": storage.share_url(t.preview_key, settings.DOWNLOAD_URL_TTL,
+                                              content_type="image/jpeg")}
+            for t in PortraitTemplate.objects.filter(active=True)]
 
 
 def _uuid(value) -> uuid.UUID | None:

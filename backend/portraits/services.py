@@ -3,6 +3,7 @@ an identity, making a portrait (waiting for its job within a bound), deleting an
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 import time
 import uuid
@@ -10,12 +11,13 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from backend.jobs.creation import job_create
 from backend.jobs.deletion import job_delete
 from backend.jobs.models import Job, JobState
 from backend.jobs.modes.portrait import PHOTOS_MAX, PHOTOS_MIN
-from backend.portraits.models import ApiCredential, Identity, PublicJob
+from backend.portraits.models import ApiCredential, Identity, PortraitTemplate, PublicJob
 from backend.portraits.secrets import token_encrypt, token_new
 from backend.portraits.selectors import identity_get, identity_result
 from backend.uploads.fetch import fetch_url
@@ -85,7 +87,14 @@ def photos_check(*, user, images) -> PhotoChecks:
 
 
 def _upload_of(user, ref: str) -> Upload:
-    return _own_upload(user, ref) or upload_create(user=user, url=ref)
+    """An upload id of the user's, a template of the library by id, or a URL, as an upload."""
+    own = _own_upload(user, ref)
+    if own is not None:
+        return own
+    template = PortraitTemplate.objects.filter(id=ref, active=True).first()
+    if template is not None:
+        return upload_create(user=user, data=get_storage().get(template.image_key))
+    return upload_create(user=user, url=ref)
 
 
 def identity_train(*, user, images, name: str = "", app_id: str = "") -> tuple[int, Identity]:
@@ -158,3 +167,35 @@ def identity_delete(*, user, model_id) -> None:
     """Delete an identity now: its training job, the stored file and the rows."""
     identity = identity_get(user=user, model_id=model_id)
     job_delete(user=user, job_id=identity.job_id)  # the identity row goes with its job
+
+
+PREVIEW_SIDE = 320
+
+
+def portrait_template_store(template: PortraitTemplate, data: bytes) -> None:
+    """Keep an admin's template photo (re-encoded, upright) and its preview; count its faces."""
+    from inference.faces import detect_faces
+    from inference.portrait.check import decode_photo
+
+    rgb = decode_photo(data)
+    if rgb is None:
+        raise BadRequest(TEMPLATE_UNREADABLE, code="template_unreadable")
+    faces = len(detect_faces(rgb))
+    if not faces:
+        raise BadRequest("There is not face in template. Please Give a new template.",
+                         code="template_no_face")
+    image = Image.fromarray(rgb)
+    storage = get_storage()
+    stamp = uuid.uuid4().hex[:8]
+    template.image_key = f"portrait-templates/{template.id}/{stamp}.jpg"
+    template.preview_key = f"portrait-templates/{template.id}/{stamp}-preview.jpg"
+    storage.put(template.image_key, _jpeg(image), "image/jpeg")
+    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    storage.put(template.preview_key, _jpeg(image), "image/jpeg")
+    template.faces = faces
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()

@@ -8,11 +8,15 @@ import io
 import json
 import threading
 import time
+import urllib.request
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from backend.portraits.models import Identity, PortraitTemplate
+from backend.portraits.services import portrait_template_store
+from core.storage import get_storage
 from inference.portrait.configure import FIELDS
 from tests.conftest import fixture_photo, jpeg_bytes
 from tests.inference.portrait_photos import photo_set, side_by_side
@@ -150,6 +154,25 @@ def test_check_train_and_create_through_pais_sdk(login, live_server, jobs_worker
     assert body["message"].startswith("Please confirm if the number of faces in the template")
     assert body["data"]["error"]["code"] == "face_count_mismatch"
 
+    # The admins' library: listed with a preview; its id serves as a template, and our own
+    # clients may take a job id instead of waiting.
+    library = PortraitTemplate(id="duo", name="Duo")
+    portrait_template_store(library, jpeg_bytes(side_by_side(obama, biden)))
+    library.save()
+    listed = owner.get("/templates?kind=portrait").json()["results"]
+    assert [(t["id"], t["faces"]) for t in listed] == [("duo", 2)]
+    preview = listed[0]["preview_url"]
+    if preview.startswith("/"):  # embedded storage: our own signed link
+        preview = live_server.url + preview
+    with urllib.request.urlopen(preview) as answer, Image.open(io.BytesIO(answer.read())) as image:
+        assert max(image.size) <= 320
+    queued = owner.post("/api/v1/aigc_images/create", {
+        "model_ids": [obama_id, biden_id], "template_image": "duo", "async": True}).json()
+    assert queued["code"] == "OK" and isinstance(queued["data"]["job_id"], int)
+    finished = owner.wait(queued["data"]["id"])
+    assert finished["state"] == "succeeded" and finished["mode"] == "portrait"
+    assert finished["metadata"]["similarity"] >= 0.5
+
     # A template that does not decode, and one without a face: PAI's messages.
     status, body = _refusal(lambda: aigc.aigc_images_create(obama_id, broken, "", None))
     assert status == 400 and body["message"].startswith("Template image decord error.")
@@ -169,6 +192,13 @@ def test_check_train_and_create_through_pais_sdk(login, live_server, jobs_worker
     assert owner.get(f"/jobs/{job_uuid}").status_code == 404
     status, body = _refusal(lambda: aigc.aigc_images_create(obama_id, two, "", None))
     assert status == 404
+
+    # The account's deletion takes the identities and their files with it.
+    kept = Identity.objects.get(id=biden_id).job.results.get(kind="identity").storage_key
+    assert owner.client.delete("/me").status_code == 204
+    assert not Identity.objects.filter(id=biden_id).exists()
+    with pytest.raises(KeyError):
+        get_storage().get(kept)
 
 
 def test_signatures_appids_and_revoked_tokens(login, live_server):
