@@ -2,9 +2,6 @@
 PAI's own SDK works unchanged, and our routes for credentials and identities."""
 from __future__ import annotations
 
-import json
-import uuid
-
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -12,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from backend.accounts.auth import BearerTokenAuthentication
@@ -19,17 +17,10 @@ from backend.jobs.models import JobState
 from backend.portraits import services
 from backend.portraits.auth import PaiSignatureAuthentication
 from backend.portraits.models import ApiCredential, PublicJob
+from backend.portraits.presenter import pai_body, pai_job, pai_state
 from backend.portraits.selectors import identity_list
 from core.errors import NotFound, ServiceError, error_responses
-
-# PAI's job states.
-INITIALISED, RUNNING, SUCCEEDED, FAILED = 0, 1, 2, 3
-_PAI_STATE = {JobState.QUEUED: INITIALISED, JobState.HELD: INITIALISED,
-              JobState.RUNNING: RUNNING, JobState.SUCCEEDED: SUCCEEDED}
-
-
-def pai_body(data, *, code: str = "OK", message: str = "success") -> dict:
-    return {"request_id": str(uuid.uuid4()), "code": code, "message": message, "data": data}
+from moderation.throttles import OffenderThrottle
 
 
 class AlwaysJson(BaseContentNegotiation):
@@ -49,6 +40,9 @@ class PaiApi(APIView):
     authentication_classes = [PaiSignatureAuthentication, BearerTokenAuthentication]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = AlwaysJson
+    # Each makes work (face detection for a check): limited as POST /generate is.
+    throttle_classes = [ScopedRateThrottle, OffenderThrottle]
+    throttle_scope = "generate"
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
@@ -105,7 +99,7 @@ class CreateApi(PaiApi):
             raise ServiceError(job.error_message, code=job.error_code or "failed", status=400)
         if queued or job.state != JobState.SUCCEEDED:
             return Response(pai_body({"job_id": job.public.id, "id": str(job.id),
-                                      "state": _PAI_STATE.get(job.state, FAILED)},
+                                      "state": pai_state(job)},
                                      message="job queued"))
         image, result = services.portrait_image(job)
         return Response(pai_body({
@@ -119,6 +113,7 @@ class CreateApi(PaiApi):
 
 
 class AsyncJobApi(PaiApi):
+    throttle_classes = []  # polled, like GET /jobs/{id}
     @extend_schema(operation_id="async_job_get", request=None,
                    responses={200: None, **error_responses(401, 404)})
     def post(self, request, job_id: int):
@@ -126,24 +121,7 @@ class AsyncJobApi(PaiApi):
                   .filter(id=job_id, job__owner=request.user).first())
         if public is None:
             raise NotFound("No such job of yours.", code="job_not_found")
-        job = public.job
-        state = _PAI_STATE.get(job.state, FAILED)
-        result = ""
-        message = {INITIALISED: "model requesting", RUNNING: "model requesting",
-                   SUCCEEDED: "success"}.get(state, job.error_message or job.state)
-        if state == SUCCEEDED:
-            payload = {"cost_time": (job.finished_at - job.created_at).total_seconds()}
-            if job.mode == "portrait_train":
-                payload.update(states=job.metadata.get("states", []), model_id=str(job.identity.id))
-            else:
-                payload.update(model_id=",".join(job.metadata.get("model_ids", [])),
-                               similarity=job.metadata.get("similarity"),
-                               result_id=str(job.results.first().id))
-            result = json.dumps(payload)
-        return Response(pai_body({"job": {
-            "id": public.id, "app_id": public.app_id, "state": state, "message": message,
-            "create_time": job.created_at.isoformat(), "type": "Image", "Result": result,
-            "job_uuid": str(job.id)}}))
+        return Response(pai_body({"job": pai_job(public)}))
 
 
 class CredentialOutput(serializers.Serializer):

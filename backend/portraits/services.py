@@ -22,6 +22,7 @@ from backend.portraits.secrets import token_encrypt, token_new
 from backend.portraits.selectors import identity_get, identity_result
 from backend.uploads.fetch import fetch_url
 from backend.uploads.models import Upload
+from backend.uploads.sanitize import sanitize_image
 from backend.uploads.services import upload_create
 from core.errors import BadRequest, NotFound, ServiceError
 from core.storage import get_storage
@@ -66,15 +67,20 @@ def _own_upload(user, ref: str) -> Upload | None:
 
 
 def _image_bytes(user, ref: str) -> bytes | None:
-    """An image named by URL (fetched through the SSRF-safe fetcher) or by upload id; None
-    when it cannot be had (PAI's code 2)."""
+    """An image named by URL (fetched through the SSRF-safe fetcher and bounded like an upload
+    before anything decodes it in full) or by upload id; None when it cannot be had or read
+    (PAI's code 2)."""
     upload = _own_upload(user, ref)
     try:
         if upload is not None:
             return get_storage().get(upload.storage_key)
-        return fetch_url(ref, max_bytes=settings.UPLOAD_MAX_BYTES,
+        data = fetch_url(ref, max_bytes=settings.UPLOAD_MAX_BYTES,
                          timeout=settings.UPLOAD_URL_TIMEOUT,
                          allowed_networks=settings.UPLOAD_URL_ALLOW_NETWORKS)
+        return sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
+                              max_pixels=settings.UPLOAD_MAX_PIXELS,
+                              max_side=settings.UPLOAD_MAX_SIDE,
+                              keep_side=settings.UPLOAD_WORKING_SIDE).data
     except (ServiceError, KeyError):
         return None
 

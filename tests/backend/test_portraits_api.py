@@ -249,3 +249,15 @@ def test_every_configure_field_is_checked_at_its_edges(login, live_server):
             else:
                 assert status == 400 and body["data"]["error"]["code"] == "invalid_configure"
                 assert f"configure.{spec.name}" in body["message"], (spec.name, value)
+
+
+def test_generate_takes_only_ones_own_identities(db, login, astronaut_jpeg):
+    user = login()
+    template = user.upload(astronaut_jpeg).json()["id"]
+    made_up = "00000000-0000-4000-8000-000000000000"
+
+    response = user.post("/generate", {"mode": "portrait", "inputs": {"template": template},
+                                       "params": {"identities": [made_up]}})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
