@@ -9,23 +9,25 @@ import json
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from ai_service_python_sdk.client.api.ai_service_aigc_images_api import AIGCImagesApi
+from ai_service_python_sdk.client.api.ai_service_job_api import AiServiceJobApi
+from ai_service_python_sdk.client.api_client import ApiClient
+from ai_service_python_sdk.client.rest import ApiException
+from django.utils import timezone
 from PIL import Image
 
+from backend.jobs.housekeeping import purge_expired
+from backend.jobs.models import Job, JobState, Result
 from backend.portraits.models import Identity, PortraitTemplate
 from backend.portraits.services import portrait_template_store
 from core.storage import get_storage
 from inference.portrait.configure import FIELDS
 from tests.conftest import fixture_photo, jpeg_bytes
 from tests.inference.portrait_photos import photo_set, side_by_side
-
-pytest.importorskip("ai_service_python_sdk")
-from ai_service_python_sdk.client.api.ai_service_aigc_images_api import AIGCImagesApi  # noqa: E402
-from ai_service_python_sdk.client.api.ai_service_job_api import AiServiceJobApi  # noqa: E402
-from ai_service_python_sdk.client.api_client import ApiClient  # noqa: E402
-from ai_service_python_sdk.client.rest import ApiException  # noqa: E402
 
 
 @pytest.fixture
@@ -261,3 +263,35 @@ def test_generate_takes_only_ones_own_identities(db, login, astronaut_jpeg):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"
+
+
+def _stored_identity(owner, expires_at) -> tuple[Identity, str]:
+    """An identity as training leaves it: a succeeded job, its npz result, the row."""
+    job = Job.objects.create(owner=owner, mode="portrait_train", state=JobState.SUCCEEDED,
+                             expires_at=expires_at)
+    key = f"u/{owner.id}/results/{job.id}/identity.npz"
+    get_storage().put(key, b"stand-in for an npz", "application/octet-stream")
+    Result.objects.create(job=job, owner=owner, kind="identity", storage_key=key, format="npz",
+                          content_type="application/octet-stream", width=512, height=512,
+                          size_bytes=19, engine="portrait-identity-v1", expires_at=expires_at)
+    return Identity.objects.create(owner=owner, job=job, expires_at=expires_at), key
+
+
+def test_an_identity_expires_with_its_file(db, login):
+    from django.contrib.auth import get_user_model
+
+    user = login()
+    owner = get_user_model().objects.get(id=user.user_id)
+    now = timezone.now()
+    expired, expired_key = _stored_identity(owner, now - timedelta(minutes=1))
+    kept, kept_key = _stored_identity(owner, now + timedelta(minutes=1))
+
+    purge_expired(now=now)
+
+    assert [m["model_id"] for m in user.get("/portraits/models").json()] == [str(kept.id)]
+    with pytest.raises(KeyError):
+        get_storage().get(expired_key)
+    assert get_storage().get(kept_key)
+    refused = user.post("/api/v1/aigc_images/create",
+                        {"model_id": str(expired.id), "template_image": "http://127.0.0.1:9/"})
+    assert refused.status_code == 404
