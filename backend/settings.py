@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "backend.uploads",
     "backend.jobs",
     "backend.stickers",
+    "backend.portraits",
     "moderation",
 ]
 
@@ -213,6 +214,9 @@ AUDIO_MAX_BYTES = env_int("AUDIO_MAX_BYTES", UPLOAD_MAX_BYTES)
 AUDIO_MAX_SECONDS = env_int("AUDIO_MAX_SECONDS", 60)
 AUDIO_DECODE_TIMEOUT = env_float("AUDIO_DECODE_TIMEOUT", 15.0)
 RETENTION_HOURS = env_float("RETENTION_HOURS", 72)
+# POST /api/v1/aigc_images/create waits this long for its portrait (PAI answers synchronously);
+# a job still running then is answered with its job id.
+PORTRAIT_CREATE_WAIT = env_float("PORTRAIT_CREATE_WAIT", 120.0)
 # A request may exceed the file by its multipart framing and small fields: 64 KiB, under a MB,
 # so the request's refusal (backend/http.py) and the file's name the same limit in MB.
 UPLOAD_REQUEST_OVERHEAD = 64 * 1024

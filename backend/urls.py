@@ -7,6 +7,8 @@ from backend import health, share
 from backend.accounts.api import DevLoginApi, MeApi, WechatLoginApi
 from core.errors import error_body
 from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi, ResultListApi
+from backend.portraits.api import (AsyncJobApi, CheckApi, CreateApi, CredentialDetailApi,
+                                   CredentialListApi, IdentityDetailApi, IdentityListApi, TrainApi)
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
 
 urlpatterns = [
@@ -22,6 +24,16 @@ urlpatterns = [
     path("templates", TemplateListApi.as_view(), name="template-list"),
     path("results/<uuid:result_id>/rating", RatingApi.as_view(), name="result-rating"),
     path("stickers/ratings", RatingSummaryApi.as_view(), name="rating-summary"),
+    path("portraits/credentials", CredentialListApi.as_view(), name="portrait-credentials"),
+    path("portraits/credentials/<str:appid>", CredentialDetailApi.as_view(),
+         name="portrait-credential"),
+    path("portraits/models", IdentityListApi.as_view(), name="portrait-models"),
+    path("portraits/models/<str:model_id>", IdentityDetailApi.as_view(), name="portrait-model"),
+    # PAI's AI写真 protocol, at PAI's paths, for PAI's SDK.
+    path("api/v1/aigc_images/check", CheckApi.as_view(), name="pai-check"),
+    path("api/v1/aigc_images/train", TrainApi.as_view(), name="pai-train"),
+    path("api/v1/aigc_images/create", CreateApi.as_view(), name="pai-create"),
+    path("api/v1/async_jobs/<int:job_id>", AsyncJobApi.as_view(), name="pai-async-job"),
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -52,6 +52,8 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     if not checked.is_valid():
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
     params = dict(checked.validated_data)
+    if pipeline.check_params is not None:
+        pipeline.check_params(user=user, params=params)
     text = (text or "").strip()
     request = {"mode": mode, "inputs": _ids_of(uploads), "params": params, "text": text}
     if idempotency_key:

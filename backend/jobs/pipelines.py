@@ -98,6 +98,9 @@ class Pipeline:
     description: str = ""
     # Returns a key such that equal keys give equal results (None: never cached).
     cache_key: Callable[[str, dict, str], str | None] | None = None
+    # Checks, for the requesting user, parameters that name things of theirs (an identity):
+    # raises a ServiceError when one is not theirs or not usable.
+    check_params: Callable[..., None] | None = None
 
 
 REGISTRY: dict[str, Pipeline] = {}

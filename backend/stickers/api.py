@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from core.errors import BadRequest, error_responses
 from core.inputs import StrictInput
 from backend.jobs.selectors import result_get
+from backend.portraits.selectors import portrait_template_list
 from backend.stickers import selectors, services
 
 
@@ -18,7 +19,11 @@ class TemplateOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.CharField()
     builtin = serializers.BooleanField()
-    spec = serializers.JSONField(help_text="the layout: text box, colours, background, frame")
+    spec = serializers.JSONField(required=False,
+                                 help_text="stickers: the layout: text box, colours, background, "
+                                           "frame")
+    faces = serializers.IntegerField(required=False, help_text="portraits: faces to fill")
+    preview_url = serializers.CharField(required=False, help_text="portraits: a small preview")
 
 
 class TemplateList(serializers.Serializer):
@@ -53,12 +58,18 @@ class RatingSummary(serializers.Serializer):
 
 
 class TemplateListApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("kind", str, default="sticker")],
-                   responses={200: TemplateList, **error_responses(400, 401)})
+    @extend_schema(parameters=[OpenApiParameter("kind", str, default="sticker",
+                                                enum=["sticker", "portrait"])],
+                   responses={200: TemplateList, **error_responses(400, 401)},
+                   description="kind=portrait: the portrait library, each with `faces` and a "
+                               "`preview_url`; pass its id as a portrait's template_image.")
     def get(self, request):
         kind = request.query_params.get("kind", "sticker")
+        if kind == "portrait":
+            return Response({"results": portrait_template_list()})
         if kind not in {"sticker"}:
-            raise BadRequest("Unknown template kind; use kind=sticker.", code="unknown_kind")
+            raise BadRequest("Unknown template kind; use kind=sticker or kind=portrait.",
+                             code="unknown_kind")
         return Response({"results": selectors.template_list(kind=kind)})
 
 
