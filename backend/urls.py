@@ -24,6 +24,7 @@ urlpatterns = [
     path("stickers/ratings", RatingSummaryApi.as_view(), name="rating-summary"),
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
+    path("api/", include("backend.talking.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
