@@ -4,7 +4,7 @@ lip-sync). A mapping of the animator settings SillyTavern-extras accepts onto ou
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -12,14 +12,9 @@ from core.errors import BadRequest
 from inference.talking.motion import BLINK_S, BREATH_UNITS, SWAY_DEGREES
 from inference.talking.rig import Pose
 
-# SillyTavern-extras' animator.json keys we accept but cannot apply: they drive THA3's morphs,
-# crops and postprocessing, which a mesh warp does not have.
-UNMAPPED = frozenset({
-    "crop_left", "crop_right", "crop_top", "crop_bottom", "pose_interpolator_step",
-    "blink_probability", "blink_confusion_duration", "talking_morph", "sway_morphs",
-    "sway_micro_strength", "postprocessor_chain", "format", "upscale", "upscale_preset",
-    "upscale_quality"})
-# (low, high) for each setting we apply.
+# (low, high) for each setting we apply (high 0: TALKINGHEAD_MAX_FPS). animator.json's other
+# keys (crops, THA3 morph names, postprocessing, upscaling, blink_probability) drive THA3, which
+# a mesh warp does not have: they are accepted and reported as ignored.
 RANGES = {"target_fps": (1, 0), "talking_fps": (1, 30), "blink_interval_min": (0.5, 60),
           "blink_interval_max": (0.5, 60), "sway_interval_min": (1, 120),
           "sway_interval_max": (1, 120), "sway_macro_strength": (0, 2),
@@ -28,7 +23,8 @@ RANGES = {"target_fps": (1, 0), "talking_fps": (1, 30), "blink_interval_min": (0
 
 @dataclass(frozen=True)
 class AnimatorSettings:
-    """SillyTavern-extras' names and defaults; ``target_fps`` is the feed's frame rate."""
+    """SillyTavern-extras' names and defaults; ``target_fps`` is the feed's frame rate (the
+    feed's default is TALKINGHEAD_FPS). A user's settings hold only what they set."""
 
     target_fps: float = 25
     talking_fps: float = 12
@@ -44,12 +40,12 @@ class AnimatorSettings:
 
 
 def settings_applied(current: dict, changes: object, *, max_fps: int) -> tuple[dict, list[str]]:
-    """``current`` with what ``changes`` (an animator.json object) maps onto, and the keys that
-    were accepted but do not apply. A value of the wrong type or out of range is a 400."""
+    """``current`` (what was set before) with what ``changes`` (an animator.json object) maps
+    onto, and the keys that were accepted but do not apply. A value of the wrong type or out of
+    range is a 400."""
     if not isinstance(changes, dict):
         raise BadRequest("Send the animator settings as a JSON object.", code="invalid_settings")
-    merged = {**AnimatorSettings().as_dict(), **current}
-    ignored = []
+    merged, ignored = dict(current), []
     for key, value in changes.items():
         if key not in RANGES:
             ignored.append(key)
@@ -61,12 +57,12 @@ def settings_applied(current: dict, changes: object, *, max_fps: int) -> tuple[d
             raise BadRequest(f"{key} must be a number from {low} to {high}.",
                              code="invalid_settings")
         merged[key] = float(value)
+    whole = {**AnimatorSettings().as_dict(), **merged}
     for lo, hi in (("blink_interval_min", "blink_interval_max"),
                    ("sway_interval_min", "sway_interval_max")):
-        if merged[lo] > merged[hi]:
+        if whole[lo] > whole[hi]:
             raise BadRequest(f"{lo} must not exceed {hi}.", code="invalid_settings")
-    known = {f.name for f in fields(AnimatorSettings)}
-    return {k: v for k, v in merged.items() if k in known}, sorted(ignored)
+    return merged, sorted(ignored)
 
 
 def _noise(index: int, salt: float) -> float:

@@ -65,13 +65,15 @@ def character_load(*, user, data: bytes) -> dict:
     size = settings.TALKINGHEAD_SIZE
     crop = crop_head(rgb, found.landmarks, size=size, unit_fraction=UNIT_FRACTION,
                      eye_height=EYE_HEIGHT)
-    image_key = f"u/{user.pk}/talkinghead/{uuid.uuid4().hex}.png"
+    picture_id = uuid.uuid4().hex
+    image_key = f"u/{user.pk}/talkinghead/{picture_id}.png"
     storage = get_storage()
     buffer = io.BytesIO()
     Image.fromarray(crop.image).save(buffer, "PNG")
     storage.put(image_key, buffer.getvalue(), "image/png")
-    verdict = moderate_image(image=clean.image, user=user, subject_type="talkinghead",
-                             subject_id="", preview_key=image_key)
+    # Moderated as the upload it is; its case names the stored picture.
+    verdict = moderate_image(image=clean.image, user=user, subject_type="upload",
+                             subject_id=picture_id, preview_key=image_key)
     if verdict.decision in (BLOCK, REVIEW):
         storage.delete(image_key)
         raise ServiceError(verdict.message or "This picture is not allowed; choose another.",

@@ -91,9 +91,13 @@ async def result_feed(scope, receive, send) -> None:
         await send({"type": "http.response.body", "body": b"--" + BOUNDARY + b"--\r\n"})
 
 
+def _settings_of(state: dict) -> AnimatorSettings:
+    return AnimatorSettings(**{"target_fps": settings.TALKINGHEAD_FPS, **state["animator"]})
+
+
 async def _stream(user_id, state: dict, send, gone: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
-    animator = Animator(AnimatorSettings(**state["animator"]))
+    animator = Animator(_settings_of(state))
     start = refreshed = time.monotonic()
     end = start + settings.TALKINGHEAD_FEED_MAX_SECONDS
     while not gone.is_set():
@@ -105,7 +109,7 @@ async def _stream(user_id, state: dict, send, gone: asyncio.Event) -> None:
             state = await sync_to_async(character_get, thread_sensitive=False)(user_id=user_id)
             if state is None:
                 return  # unloaded
-            animator.settings = AnimatorSettings(**state["animator"])
+            animator.settings = _settings_of(state)
         pose = animator.pose(now - start, state["talking"])
         try:
             jpeg = await loop.run_in_executor(_render_pool, frame_jpeg, state, pose)

@@ -7,7 +7,6 @@ import asyncio
 import io
 import subprocess
 import time
-import wave
 from collections.abc import Iterator
 
 import httpx
@@ -16,26 +15,21 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from backend.jobs.modes.talking import wav_bytes
+from core.storage import get_storage
 from inference.talking.encode import ffmpeg_exe
 from tests.backend.test_websocket import LiveServer
+from tests.conftest import STACK
 
 SIZE, FPS = 256, 12  # small and slow: the encoding is what costs
 
 
 def speech_like_wav(seconds: float, *, amplitude: float = 0.4) -> bytes:
     """16-bit mono WAV: syllables of a voiced tone, 0.2 s on, 0.1 s of silence between."""
-    rate = 16_000
-    t = np.arange(int(seconds * rate)) / rate
+    t = np.arange(int(seconds * 16_000)) / 16_000
     voiced = (t % 0.3) < 0.2
     tone = amplitude * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    pcm = np.round(tone * voiced * 32767).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm.tobytes())
-    return buffer.getvalue()
+    return wav_bytes((tone * voiced).astype(np.float32))
 
 
 def faceless_png() -> bytes:
@@ -152,6 +146,23 @@ def test_no_face_silence_a_long_recording_or_no_line_fail_the_job_with_their_cod
         assert (job["state"], job["error"]["code"]) == ("failed", code), job
 
 
+def test_a_held_video_shows_the_moderator_a_picture(login, astronaut_jpeg, settings,
+                                                    inprocess_jobs):
+    from backend.jobs.models import Result
+    from moderation.models import ModerationCase
+
+    api = login()
+    photo = api.upload(astronaut_jpeg).json()["id"]
+    settings.MODERATION_NUDENET_RULES = {"FACE_FEMALE": ("review", 0.25)}  # the astronaut's face
+    job = api.wait(talk(api, {"photo": photo}, "hi", voice="en").json()["job_id"])
+    assert (job["state"], job["results"]) == ("held", [])
+    video = Result.objects.get(job_id=job["id"], kind="video")
+    case = ModerationCase.objects.get(subject_id=str(video.id))
+    assert case.preview_key.endswith(".png") and case.preview_key != video.storage_key
+    refused = api.get(f"/download/{video.id}")
+    assert refused.status_code == 403
+
+
 # --- SillyTavern-extras' routes, live.
 
 
@@ -211,6 +222,12 @@ def test_load_feed_emotion_talk_and_unload(extras, astronaut_jpeg):
     loaded = extras.post("/api/talkinghead/load",
                          files={"file": ("char.jpg", astronaut_jpeg, "image/jpeg")})
     assert loaded.status_code == 200, loaded.text
+    if STACK == "services":  # the server's state is in Redis, where this process sees it too
+        from backend.accounts.auth import user_for_token
+        from backend.talking.character import character_get
+
+        token = extras.headers["Authorization"].split()[1]
+        assert character_get(user_id=user_for_token(token).pk)["emotion"] == "neutral"
     with extras.stream("GET", "/api/talkinghead/result_feed") as feed:
         assert feed.headers["content-type"].startswith("multipart/x-mixed-replace")
         frames = jpeg_frames(feed.iter_bytes(), 3)
@@ -250,6 +267,26 @@ def test_a_picture_without_a_face_is_refused(extras):
     assert (response.status_code, response.json()["error"]["code"]) == (400, "no_face")
     missing = extras.post("/api/talkinghead/load", files={"other": ("a.png", b"x")})
     assert missing.status_code == 400
+
+
+def test_a_blocked_picture_is_refused_and_not_kept(login, astronaut_jpeg, settings, db):
+    from rest_framework.test import APIClient
+
+    from backend.talking.character import character_get
+    from moderation.models import ModerationCase
+
+    api = login()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api.login['token']}")
+    settings.MODERATION_NUDENET_RULES = {"FACE_FEMALE": ("block", 0.5)}
+    response = client.post("/api/talkinghead/load",
+                           {"file": SimpleUploadedFile("c.jpg", astronaut_jpeg)},
+                           format="multipart")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "content_blocked")
+    assert character_get(user_id=api.user_id) is None
+    case = ModerationCase.objects.get(user_id=api.user_id, subject_type="upload")
+    assert case.preview_key.startswith(f"u/{api.user_id}/talkinghead/")
+    assert not get_storage().exists(case.preview_key)
 
 
 def test_classify_ranks_our_lexicon_as_go_emotions(extras):
