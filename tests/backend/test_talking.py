@@ -121,7 +121,7 @@ def test_bad_parameters_are_refused_at_once_with_their_codes(login, astronaut_jp
     assert a_photo_as_voice.status_code == 400
 
 
-def test_no_face_silence_a_long_recording_or_no_line_fail_the_job_with_their_codes(
+def test_no_face_silence_a_long_recording_no_line_or_two_fail_the_job_with_codes(
         login, astronaut_jpeg, jobs_worker):
     api = login()
     photo = api.upload(astronaut_jpeg).json()["id"]
@@ -135,7 +135,8 @@ def test_no_face_silence_a_long_recording_or_no_line_fail_the_job_with_their_cod
     cases = {"no_face": ({"photo": faceless}, "hello"),
              "audio_silent": ({"photo": photo, "voice": silent}, ""),
              "audio_too_long": ({"photo": photo, "voice": long}, ""),
-             "text_required": ({"photo": photo}, "")}
+             "text_required": ({"photo": photo}, ""),
+             "bad_request": ({"photo": photo, "voice": silent}, "both a line and a recording")}
     jobs = {}
     for code, (inputs, text) in cases.items():
         response = talk(api, inputs, text)

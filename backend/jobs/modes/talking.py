@@ -59,7 +59,7 @@ def run(job: PipelineInput) -> list[Output]:
                              code="text_required")
     face_box = job.params.get("face_box")
     clip = make_talking_clip(
-        job.image, text=job.text if recording is None else "",
+        job.image, text=job.text,  # with a recording too: refused as bad_request
         audio=wav_bytes(recording) if recording is not None else None,
         emotion=job.params["emotion"], voice=job.params["voice"], rate=job.params["rate"],
         size=job.params["size"], fps=job.params["fps"], idle=job.params["idle"],
