@@ -74,10 +74,15 @@ def character_load(*, user, data: bytes) -> dict:
     # Moderated as the upload it is; its case names the stored picture.
     verdict = moderate_image(image=clean.image, user=user, subject_type="upload",
                              subject_id=picture_id, preview_key=image_key)
-    if verdict.decision in (BLOCK, REVIEW):
+    if verdict.decision == BLOCK:
         storage.delete(image_key)
         raise ServiceError(verdict.message or "This picture is not allowed; choose another.",
                            code="content_blocked", status=422)
+    if verdict.decision == REVIEW:
+        storage.delete(image_key)  # the case keeps its audit; a live character cannot wait
+        raise ServiceError("This picture needs a moderator's check, and a live character "
+                           "cannot wait for one; choose another picture.", code="content_held",
+                           status=422)
     previous = character_get(user_id=user.pk)
     state = {"image_key": image_key, "landmarks": crop.landmarks.tolist(), "unit": crop.unit,
              "face": found.source, "emotion": "neutral", "talking": False,

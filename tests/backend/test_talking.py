@@ -270,7 +270,10 @@ def test_a_picture_without_a_face_is_refused(extras):
     assert missing.status_code == 400
 
 
-def test_a_blocked_picture_is_refused_and_not_kept(login, astronaut_jpeg, settings, db):
+@pytest.mark.parametrize("action, code", [("block", "content_blocked"),
+                                          ("review", "content_held")])
+def test_a_blocked_or_held_picture_is_refused_and_not_kept(login, astronaut_jpeg, settings, db,
+                                                           action, code):
     from rest_framework.test import APIClient
 
     from backend.talking.character import character_get
@@ -279,11 +282,11 @@ def test_a_blocked_picture_is_refused_and_not_kept(login, astronaut_jpeg, settin
     api = login()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api.login['token']}")
-    settings.MODERATION_NUDENET_RULES = {"FACE_FEMALE": ("block", 0.5)}
+    settings.MODERATION_NUDENET_RULES = {"FACE_FEMALE": (action, 0.5)}
     response = client.post("/api/talkinghead/load",
                            {"file": SimpleUploadedFile("c.jpg", astronaut_jpeg)},
                            format="multipart")
-    assert (response.status_code, response.json()["error"]["code"]) == (422, "content_blocked")
+    assert (response.status_code, response.json()["error"]["code"]) == (422, code)
     assert character_get(user_id=api.user_id) is None
     case = ModerationCase.objects.get(user_id=api.user_id, subject_type="upload")
     assert case.preview_key.startswith(f"u/{api.user_id}/talkinghead/")
