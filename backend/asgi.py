@@ -26,6 +26,7 @@ django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
 
 from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
+from backend.talking import feed  # noqa: E402
 
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
@@ -60,7 +61,14 @@ class TokenAuthMiddleware:
         return await self.inner({**scope, "user": user, "subprotocol": subprotocol}, receive, send)
 
 
+async def http(scope, receive, send):
+    """Django, except the talking head's endless feed, which must not hold a pool thread."""
+    if scope["path"] == feed.PATH:
+        return await feed.result_feed(scope, receive, send)
+    return await django_asgi(scope, receive, send)
+
+
 application = ProtocolTypeRouter({
-    "http": django_asgi,
+    "http": http,
     "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
 })

@@ -231,6 +231,17 @@ SD_MODEL_DIR = env_str("SD_MODEL_DIR", "")
 GPU_QUEUE = env_bool("GPU_QUEUE", False)
 ANIME_DEFAULT_STYLE = env_str("ANIME_DEFAULT_STYLE", "auto")
 
+# --- Live talking head (SillyTavern-extras' routes, backend/talking).
+TALKINGHEAD_SIZE = env_int("TALKINGHEAD_SIZE", 512)  # the square frames' side
+TALKINGHEAD_FPS = env_int("TALKINGHEAD_FPS", 25)  # until animator settings say otherwise
+TALKINGHEAD_MAX_FPS = env_int("TALKINGHEAD_MAX_FPS", 30)
+# One feed ends after this long (the client reconnects); it ends at once when the client leaves.
+TALKINGHEAD_FEED_MAX_SECONDS = env_int("TALKINGHEAD_FEED_MAX_SECONDS", 600)
+# Renders run on these threads, never on the HTTP pool's.
+TALKINGHEAD_RENDER_THREADS = env_int("TALKINGHEAD_RENDER_THREADS", 2)
+TALKINGHEAD_STATE_TTL = env_int("TALKINGHEAD_STATE_TTL", 24 * 3600)  # idle character forgotten
+TALKINGHEAD_JPEG_QUALITY = env_int("TALKINGHEAD_JPEG_QUALITY", 85)
+
 # --- Auth.
 WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")
 WECHAT_APPID = env_str("WECHAT_APPID", "")

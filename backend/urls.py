@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/v1/async_jobs/<int:job_id>", AsyncJobApi.as_view(), name="pai-async-job"),
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
+    path("api/", include("backend.talking.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),

@@ -140,9 +140,14 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
                                engine=output.engine, metadata=output.metadata,
                                expires_at=retention_deadline()))
         held_case, blocked = None, False
+        # A moderator's preview must be a picture: a video's case shows the job's first one.
+        picture_key = next((row.storage_key for row, output in zip(rows, outputs)
+                            if output.is_image), "")
         for row, output in zip(rows, outputs):
             verdict = moderate_image(image=output.image, user=job.owner, subject_type="result",
-                                     subject_id=row.id, preview_key=row.storage_key)
+                                     subject_id=row.id,
+                                     preview_key=row.storage_key if output.is_image
+                                     else picture_key)
             if verdict.decision == BLOCK:
                 blocked = True
             elif verdict.decision == REVIEW:

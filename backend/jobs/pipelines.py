@@ -68,8 +68,12 @@ class Output:
     width: int
     height: int
     engine: str
-    image: Image.Image  # what moderation looks at
+    image: Image.Image  # what moderation looks at (a video's poster frame)
     metadata: dict = field(default_factory=dict)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
     @classmethod
     def from_image(cls, image: Image.Image, *, kind: str, engine: str, format: str = "png",
@@ -81,6 +85,14 @@ class Output:
             image.save(buffer, "PNG", optimize=False)
         return cls(kind=kind, data=buffer.getvalue(), format=format, content_type=f"image/{format}",
                    width=image.width, height=image.height, engine=engine, image=image,
+                   metadata=metadata or {})
+
+    @classmethod
+    def from_video(cls, data: bytes, *, poster: Image.Image, kind: str, engine: str,
+                   metadata: dict | None = None) -> "Output":
+        """An MP4, moderated through ``poster``: a frame of it that the pipeline chose."""
+        return cls(kind=kind, data=data, format="mp4", content_type="video/mp4",
+                   width=poster.width, height=poster.height, engine=engine, image=poster,
                    metadata=metadata or {})
 
 
