@@ -87,13 +87,12 @@ def test_sticker_refuses_bad_params(login, astronaut_jpeg, params, text, code):
     assert not Job.objects.exists()
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("params, text", [
     ({"caption": "一二三四五六七八九十一二三四五六七"}, "开心"),  # 17 characters typed as the caption
     ({}, "今天天气真好我们一起去公园散步吧然后吃饭"),  # the default caption would be this text
 ])
 def test_a_caption_longer_than_two_legible_lines_is_refused_naming_the_limit(
-        login, astronaut_jpeg, params, text):
+        login, astronaut_jpeg, jobs_worker, params, text):
     from inference.sticker import CAPTION_MAX_CHARS
 
     api = login()
@@ -105,7 +104,9 @@ def test_a_caption_longer_than_two_legible_lines_is_refused_naming_the_limit(
     assert not Job.objects.exists()
     # Exactly at the limit, or with the caption off, the same request is accepted.
     fits = {"caption": "一二三四五六七八九十一二三四五六"} if params else {"caption": False}
-    assert api.generate(upload_id, "sticker", fits, text=text).status_code == 202
+    accepted = api.generate(upload_id, "sticker", fits, text=text)
+    assert accepted.status_code == 202
+    assert api.wait(accepted.json()["job_id"])["state"] == "succeeded"
 
 
 @pytest.mark.django_db
