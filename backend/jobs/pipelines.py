@@ -51,6 +51,8 @@ class PipelineInput:
     params: dict
     text: str
     progress: Progress
+    # What the job stored so far: for a mode that asks first, what its first pass described.
+    metadata: dict = field(default_factory=dict)
 
     @property
     def image(self) -> np.ndarray:
@@ -68,7 +70,7 @@ class Output:
     width: int
     height: int
     engine: str
-    image: Image.Image  # what moderation looks at
+    image: Image.Image | None  # what moderation looks at (None: not a picture, e.g. a WAV)
     metadata: dict = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +100,10 @@ class Pipeline:
     description: str = ""
     # Returns a key such that equal keys give equal results (None: never cached).
     cache_key: Callable[[str, dict, str], str | None] | None = None
+    # Runs twice: first it describes what it understood (metadata ``confirmed`` false) and the
+    # job waits in ``awaiting_confirmation``; once its owner confirms, it runs with that metadata
+    # (``confirmed`` true) and makes the result.
+    confirm_first: bool = False
 
 
 REGISTRY: dict[str, Pipeline] = {}

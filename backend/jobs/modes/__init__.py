@@ -1,2 +1,2 @@
 """Every generation mode the service offers; importing this package registers them."""
-from backend.jobs.modes import anime, sticker  # noqa: F401
+from backend.jobs.modes import anime, sticker, voice  # noqa: F401
