@@ -19,7 +19,7 @@ from PIL import Image
 from backend.jobs.housekeeping import jobs_sweep_stuck
 from backend.jobs.models import Job, JobState
 from inference.voice import speak
-from tests.backend.test_websocket import auth, server  # noqa: F401 - fixture
+from tests.backend.test_websocket import auth, server, settled  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -202,17 +202,7 @@ def test_a_transcript_held_for_review_is_asked_about_once_approved(login, settin
     assert [r["kind"] for r in asked["results"]] == ["question"]
 
 
-# --- The websocket, against the live server (see test_websocket.py).
-
-@pytest.fixture
-def settled(server, transactional_db):  # noqa: F811 - the live server from test_websocket
-    yield
-    deadline = time.monotonic() + 60
-    while Job.objects.filter(state__in=[JobState.QUEUED, JobState.RUNNING]).exists():
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-
+# --- The websocket, against the live server and its fixtures (see test_websocket.py).
 
 async def answer_while_listening(server, user, job_id, answers: list[dict]) -> list[dict]:
     """Listen to the job's socket; at each new question, send the next of ``answers``."""
