@@ -202,6 +202,23 @@ def test_a_transcript_held_for_review_is_asked_about_once_approved(login, settin
     assert [r["kind"] for r in asked["results"]] == ["question"]
 
 
+def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
+    from tests.conftest import fixture_photo
+
+    api = login()
+    upload = api.upload(fixture_photo("biden.jpg").read_bytes()).json()["id"]
+    response = api.generate(upload, "anime", {"style": "illustrated", "subject": "old man"})
+    assert response.status_code == 202, response.content
+    job = wait(api, response.json()["job_id"])
+    assert job["state"] == "succeeded", job
+    slots = job["metadata"]["slots"]
+    assert (slots["hair_colour"], slots["eye_colour"], slots["subject"]) == (
+        "grey", "blue", "old man")
+    [picture] = job["results"]
+    assert (picture["width"], picture["height"]) == (768, 768)
+    assert job["engine"].startswith("illustrator")
+
+
 # --- The websocket, against the live server and its fixtures (see test_websocket.py).
 
 async def answer_while_listening(server, user, job_id, answers: list[dict]) -> list[dict]:
