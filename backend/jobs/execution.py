@@ -127,8 +127,10 @@ def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:
 
 def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
     asking = pipeline_for(job.mode).confirm_first and not job.metadata.get("confirmed")
-    # Words heard in a recording are screened like typed ones before anyone is asked about them.
-    heard = asking and outputs and outputs[0].metadata.get("transcript")
+    # Words heard in a recording are screened like typed ones before anyone is asked about them
+    # (typed ones were screened when the job was created).
+    spoken = asking and outputs and outputs[0].metadata.get("source") == "voice"
+    heard = spoken and outputs[0].metadata.get("transcript")
     text_case = None
     if heard:
         verdict = moderate_text(text=heard, user=job.owner, subject=f"{job.mode}_transcript")

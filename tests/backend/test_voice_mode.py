@@ -219,6 +219,22 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
     assert job["engine"].startswith("illustrator")
 
 
+def test_a_typed_text_held_once_is_not_screened_again_when_approved(login, settings,
+                                                                     inprocess_jobs):
+    from moderation.models import SensitiveWord, WordCategory
+
+    settings.MODERATION_WORDLIST_RELOAD_SECONDS = 0
+    category = WordCategory.objects.create(name=f"t{uuid.uuid4().hex[:8]}", action="review")
+    SensitiveWord.objects.create(category=category, word="beach")
+    api, staff = login(), login(staff=True)
+    response = api.post("/generate", {"mode": "voice", "text": "a girl on the beach"})
+    assert response.status_code == 202 and response.json()["state"] == "held"
+    job_id = response.json()["job_id"]
+    case_id = Job.objects.get(id=job_id).moderation_case_id
+    assert staff.post(f"/moderation/cases/{case_id}/approve", {"reason": "ok"}).status_code == 200
+    assert wait(api, job_id)["state"] == "awaiting_confirmation"
+
+
 # --- The websocket, against the live server and its fixtures (see test_websocket.py).
 
 async def answer_while_listening(server, user, job_id, answers: list[dict]) -> list[dict]:
@@ -241,7 +257,8 @@ async def answer_while_listening(server, user, job_id, answers: list[dict]) -> l
     return received
 
 
-def test_the_socket_carries_the_question_the_correction_and_the_picture(server, settled):  # noqa: F811
+def test_the_socket_carries_the_question_the_correction_and_the_picture(  # noqa: F811
+        server, settled):
     user = server.client(f"voice-{uuid.uuid4().hex[:12]}")
     job = user.http.post("/generate", json={"mode": "voice", "text": BOY})
     assert job.status_code == 202, job.text
