@@ -33,7 +33,8 @@ class VoiceParams(serializers.Serializer):
         return attrs
 
 
-def description_of(text: str, *, language: str | None = None, source: str = "text") -> tuple:
+def description_of(text: str, *, language: str | None = None,
+                   source: str = "text") -> tuple[dict, bytes]:
     """(metadata, question WAV) for a description: what is shown and asked back, spoken in the
     user's language. ``language`` is what speech recognition heard, if any."""
     from inference.voice import describe, speak
