@@ -151,6 +151,8 @@ PURGE_INTERVAL_SECONDS = env_int("PURGE_INTERVAL_SECONDS", 600)
 JOB_PROGRESS_MAX_RATE = env_float("JOB_PROGRESS_MAX_RATE", 10.0)
 # How often the sweeper fails jobs still running past their deadline.
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 60)
+# How long a voice job waits for its owner to confirm what was heard before it is cancelled.
+VOICE_CONFIRM_TIMEOUT = env_int("VOICE_CONFIRM_TIMEOUT", 600)
 # Test-only generation modes (backend/jobs/modes/testing.py); never set in production.
 TEST_MODES = env_bool("MX_TEST_MODES", False)
 

@@ -6,7 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from backend import health, share
 from backend.accounts.api import DevLoginApi, MeApi, WechatLoginApi
 from core.errors import error_body
-from backend.jobs.api import DownloadApi, GenerateApi, JobDetailApi, JobListApi, ResultListApi
+from backend.jobs.api import (DownloadApi, GenerateApi, JobConfirmApi, JobDetailApi, JobListApi,
+                              ResultListApi)
 from backend.portraits.api import (AsyncJobApi, CheckApi, CreateApi, CredentialDetailApi,
                                    CredentialListApi, IdentityDetailApi, IdentityListApi, TrainApi)
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
@@ -19,6 +20,7 @@ urlpatterns = [
     path("generate", GenerateApi.as_view(), name="generate"),
     path("jobs", JobListApi.as_view(), name="job-list"),
     path("jobs/<uuid:job_id>", JobDetailApi.as_view(), name="job-detail"),
+    path("jobs/<uuid:job_id>/confirm", JobConfirmApi.as_view(), name="job-confirm"),
     path("results", ResultListApi.as_view(), name="result-list"),
     path("download/<uuid:result_id>", DownloadApi.as_view(), name="download"),
     path("templates", TemplateListApi.as_view(), name="template-list"),

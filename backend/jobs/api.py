@@ -1,4 +1,4 @@
-"""POST /generate, GET /jobs, GET and DELETE /jobs/{id}, GET /results,
+"""POST /generate, GET /jobs, GET and DELETE /jobs/{id}, POST /jobs/{id}/confirm, GET /results,
 GET /download/{result_id}."""
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from rest_framework.views import APIView
 from moderation.throttles import OffenderThrottle
 
 from backend.jobs import selectors
+from backend.jobs.confirmation import job_confirm
 from backend.jobs.creation import job_create, text_check
-from backend.jobs.models import TEXT_MAX, JobState
+from backend.jobs.models import TEXT_MAX
 from backend.jobs.deletion import job_delete
-from backend.jobs.presenter import (JobOutput, JobPage, ResultPage, job_payload,
+from backend.jobs.presenter import (SHOWN_STATES, JobOutput, JobPage, ResultPage, job_payload,
                                    result_list_item)
-from core.errors import Gone, ServiceError, error_responses
+from core.errors import BadRequest, Gone, ServiceError, error_responses
 from core.inputs import StrictInput
 from core.storage import get_storage
 from backend.uploads.models import ModerationState
@@ -101,6 +102,32 @@ class JobDetailApi(APIView):
         return Response(status=204)
 
 
+class ConfirmInput(StrictInput):
+    confirm = serializers.BooleanField(required=False, help_text="true: draw it; false: cancel")
+    text = serializers.CharField(required=False, max_length=TEXT_MAX, trim_whitespace=True,
+                                 help_text="the corrected description, asked about again")
+
+    def validate(self, attrs: dict) -> dict:
+        if ("confirm" in attrs) == ("text" in attrs):
+            raise BadRequest('Send {"confirm": true}, {"confirm": false} or {"text": "..."}.',
+                             code="invalid_confirmation")
+        return attrs
+
+
+class JobConfirmApi(APIView):
+    @extend_schema(request=ConfirmInput, responses={200: JobOutput,
+                                                    **error_responses(400, 401, 404, 409, 422)},
+                   description="For a job in `awaiting_confirmation` (mode voice): `confirm` "
+                               "true queues the picture, false cancels the job (`cancelled`); "
+                               "`text` replaces the description, and the job asks again. 409 "
+                               "`not_awaiting_confirmation` in any other state.")
+    def post(self, request, job_id):
+        data = ConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = job_confirm(user=request.user, job_id=job_id, **data.validated_data)
+        return Response(job_payload(job, request))
+
+
 class ResultListApi(APIView):
     @extend_schema(operation_id="results_list", responses={200: ResultPage, **error_responses(401)},
                    parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)])
@@ -120,7 +147,8 @@ class DownloadApi(APIView):
         result = selectors.result_get(user=request.user, result_id=result_id)
         if selectors.result_is_expired(result):
             raise Gone("This result has expired and was deleted; generate it again.")
-        if result.moderation_state != ModerationState.CLEAR or result.job.state != JobState.SUCCEEDED:
+        if (result.moderation_state != ModerationState.CLEAR
+                or result.job.state not in SHOWN_STATES):
             raise ServiceError("This result is waiting for a moderator.", code="under_review",
                                status=403)
         storage = get_storage()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from backend.jobs import events
 from backend.jobs.models import TERMINAL_STATES, Job, JobState
-from backend.jobs.presenter import job_event, result_payloads
+from backend.jobs.presenter import SHOWN_STATES, job_event, result_payloads
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -128,5 +128,5 @@ def _user_snapshots(user) -> list[dict]:
 
 
 def _event_of(job: Job) -> dict:
-    results = result_payloads(job) if job.state == JobState.SUCCEEDED else None
+    results = result_payloads(job) if job.state in SHOWN_STATES else None
     return job_event(job, results=results)

@@ -47,8 +47,10 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     uploads = inputs_resolve(user=user, pipeline=pipeline, inputs=inputs)
 
     reject_unknown_fields(params or {}, pipeline.params().fields, where="params")
-    # A mode's parameters may depend on the text (a sticker's default caption is the text).
-    checked = pipeline.params(data=params or {}, context={"text": (text or "").strip()})
+    # A mode's parameters may depend on the text (a sticker's default caption is the text) and
+    # on which inputs were sent (a voice description is a recording or a text).
+    checked = pipeline.params(data=params or {},
+                              context={"text": (text or "").strip(), "inputs": uploads})
     if not checked.is_valid():
         raise BadRequest(flatten_validation(checked.errors), code="invalid_params")
     params = dict(checked.validated_data)

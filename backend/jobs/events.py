@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 5.0
 # A job's state moves forward in this order; subscribers drop an event older than what they sent.
-STATE_RANK = {JobState.QUEUED: 0, JobState.HELD: 0, JobState.RUNNING: 1, JobState.SUCCEEDED: 3,
-              JobState.FAILED: 3, JobState.BLOCKED: 3, JobState.EXPIRED: 3}
+# A job awaiting confirmation has run its first pass; confirmed, its second pass is a new
+# attempt, so its events still go out after it.
+STATE_RANK = {JobState.QUEUED: 0, JobState.HELD: 0, JobState.RUNNING: 1,
+              JobState.AWAITING_CONFIRMATION: 2, JobState.SUCCEEDED: 3, JobState.FAILED: 3,
+              JobState.BLOCKED: 3, JobState.EXPIRED: 3, JobState.CANCELLED: 3}
 # A job held after it ran (its results wait for a moderator) is past running, before its end;
 # held before running it ranks with queued, so its release (back to queued) still goes out.
 HELD_RESULTS_RANK = 2

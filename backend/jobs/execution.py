@@ -22,7 +22,7 @@ from backend.uploads.services import retention_deadline
 from core.errors import Gone, ServiceError
 from core.storage import get_storage
 from inference.errors import InferenceError
-from moderation.services import BLOCK, REVIEW, moderate_image
+from moderation.services import BLOCK, REVIEW, moderate_image, moderate_text
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _run_pipeline(job: Job, token: str) -> list[Output]:
     pipeline = pipeline_for(job.mode)
     reporter = ProgressReporter(job, token)
     return pipeline.run(PipelineInput(inputs=_decoded_inputs(job, pipeline), params=job.params,
-                                      text=job.text, progress=reporter))
+                                      text=job.text, progress=reporter, metadata=job.metadata))
 
 
 def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:
@@ -126,24 +126,29 @@ def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:
 
 
 def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
-    storage = get_storage()
+    asking = pipeline_for(job.mode).confirm_first and not job.metadata.get("confirmed")
+    # Words heard in a recording are screened like typed ones before anyone is asked about them
+    # (typed ones were screened when the job was created).
+    spoken = asking and outputs and outputs[0].metadata.get("source") == "voice"
+    heard = spoken and outputs[0].metadata.get("transcript")
+    text_case = None
+    if heard:
+        verdict = moderate_text(text=heard, user=job.owner, subject=f"{job.mode}_transcript")
+        if verdict.decision == BLOCK:
+            job_fail(job=job, code="text_blocked", token=token, state=JobState.BLOCKED,
+                     message=verdict.message or "What was said is not allowed; try other words.")
+            return
+        text_case = verdict.case_id if verdict.decision == REVIEW else None
     rows: list[Result] = []
     try:
-        for output in outputs:
-            rid = uuid.uuid4()
-            key = f"u/{job.owner_id}/results/{job.id}/{rid}.{output.format}"
-            storage.put(key, output.data, output.content_type)
-            rows.append(Result(id=rid, job_id=job.id, owner_id=job.owner_id, kind=output.kind,
-                               storage_key=key, format=output.format,
-                               content_type=output.content_type, width=output.width,
-                               height=output.height, size_bytes=len(output.data),
-                               engine=output.engine, metadata=output.metadata,
-                               expires_at=retention_deadline()))
+        outputs_put(job, outputs, rows)
         held_case, blocked = None, False
         # A moderator's preview must be a picture: a video's case shows the job's first one.
         picture_key = next((row.storage_key for row, output in zip(rows, outputs)
                             if output.is_image), "")
         for row, output in zip(rows, outputs):
+            if output.image is None:
+                continue  # not a picture (a spoken question): nothing for image moderation
             verdict = moderate_image(image=output.image, user=job.owner, subject_type="result",
                                      subject_id=row.id,
                                      preview_key=row.storage_key if output.is_image
@@ -174,13 +179,33 @@ def _store_outputs(job: Job, token: str, outputs: list[Output]) -> None:
         if blocked:
             job_finish(current, state=JobState.BLOCKED, code="content_blocked",
                        message="The result was not allowed by our content rules.")
-        elif held_case is not None:
-            job_held(current, held_case)
+        elif held_case is not None or text_case is not None:
+            job_held(current, held_case or text_case)
             current.save()
             transaction.on_commit(lambda: events.publish(current))
+        elif asking:
+            job_await_confirmation(current)
+            current.save()
+            transaction.on_commit(lambda: events.publish(current, results=result_payloads(current)))
         else:
             job_finish(current, state=JobState.SUCCEEDED)
     job.__dict__.update({f: getattr(current, f) for f in ("state", "progress", "stage")})
+
+
+def outputs_put(job: Job, outputs: list[Output], rows: list[Result]) -> None:
+    """Store each output's object and append its (unsaved) row to ``rows``, so that a caller
+    whose later step fails knows which objects to delete."""
+    storage = get_storage()
+    for output in outputs:
+        rid = uuid.uuid4()
+        key = f"u/{job.owner_id}/results/{job.id}/{rid}.{output.format}"
+        storage.put(key, output.data, output.content_type)
+        rows.append(Result(id=rid, job_id=job.id, owner_id=job.owner_id, kind=output.kind,
+                           storage_key=key, format=output.format,
+                           content_type=output.content_type, width=output.width,
+                           height=output.height, size_bytes=len(output.data),
+                           engine=output.engine, metadata=output.metadata,
+                           expires_at=retention_deadline()))
 
 
 def delete_objects(rows: list[Result]) -> None:
@@ -213,12 +238,22 @@ def job_held(job: Job, case_id) -> None:
     job.moderation_case_id = case_id
 
 
-def job_fail(*, job: Job, code: str, message: str, token: str | None = None) -> None:
+def job_await_confirmation(job: Job) -> None:
+    """Mark a job waiting for its owner to confirm what its first pass understood (its
+    ``metadata``) until VOICE_CONFIRM_TIMEOUT from now (the caller saves it)."""
+    job.state, job.stage, job.progress = JobState.AWAITING_CONFIRMATION, "confirm", 100
+    job.message = job.metadata.get("question", "")[:200]
+    job.error_code = job.error_message = ""
+    job.deadline_at = timezone.now() + timedelta(seconds=settings.VOICE_CONFIRM_TIMEOUT)
+
+
+def job_fail(*, job: Job, code: str, message: str, token: str | None = None,
+             state: str = JobState.FAILED) -> None:
     with transaction.atomic():
         current = Job.objects.select_for_update().filter(id=job.id).first()
         if current is None or current.is_terminal:
             return  # deleted meanwhile, or already over
         if token is not None and current.attempt_token != token:
             return
-        job_finish(current, state=JobState.FAILED, code=code, message=message)
-    job.state = JobState.FAILED
+        job_finish(current, state=state, code=code, message=message)
+    job.state = state

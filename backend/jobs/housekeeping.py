@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import AuthToken
+from backend.jobs.confirmation import jobs_cancel_unconfirmed
 from backend.jobs.creation import job_dispatch
 from backend.jobs.execution import job_fail
 from backend.jobs.models import Job, JobState, Result
@@ -66,8 +67,10 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
 
 def jobs_sweep_stuck(*, now: datetime | None = None) -> int:
     """Fail jobs still running past their deadline (their worker died or hung, and no
-    redelivery took them over) with the code ``job_stuck``."""
+    redelivery took them over) with the code ``job_stuck``; and cancel jobs left awaiting
+    confirmation past theirs (``confirmation_timeout``): both schedulers run this sweep."""
     now = now or timezone.now()
+    jobs_cancel_unconfirmed(now=now)
     count = 0
     for job in Job.objects.filter(state=JobState.RUNNING, deadline_at__lt=now):
         # With the attempt's token: an attempt that took the job over meanwhile is left alone.

@@ -14,13 +14,17 @@ class JobState(models.TextChoices):
     QUEUED = "queued"
     HELD = "held"  # a moderator must decide on its photo, its text or its results first
     RUNNING = "running"
+    # A voice job's first pass is done: it waits for its owner to confirm what was heard.
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     BLOCKED = "blocked"  # moderation refused its content: nothing more will happen
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # its owner said no, or did not confirm in time
 
 
-TERMINAL_STATES = {JobState.SUCCEEDED, JobState.FAILED, JobState.BLOCKED, JobState.EXPIRED}
+TERMINAL_STATES = {JobState.SUCCEEDED, JobState.FAILED, JobState.BLOCKED, JobState.EXPIRED,
+                   JobState.CANCELLED}
 # What a user may type into a job; the request, the service and the column share it.
 TEXT_MAX = 100
 HELD_MESSAGE = "This content is waiting for a moderator; you will be notified."
@@ -34,7 +38,7 @@ class Job(models.Model):
     mode = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
     text = models.CharField(max_length=TEXT_MAX, blank=True, default="")
-    state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.QUEUED,
+    state = models.CharField(max_length=24, choices=JobState.choices, default=JobState.QUEUED,
                              db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=40, default="queued")

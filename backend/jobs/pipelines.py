@@ -51,6 +51,8 @@ class PipelineInput:
     params: dict
     text: str
     progress: Progress
+    # What the job stored so far: for a mode that asks first, what its first pass described.
+    metadata: dict = field(default_factory=dict)
 
     @property
     def image(self) -> np.ndarray:
@@ -68,7 +70,9 @@ class Output:
     width: int
     height: int
     engine: str
-    image: Image.Image  # what moderation looks at (a video's poster frame)
+    # What moderation looks at: the picture, a video's poster frame, or None for what is not a
+    # picture (a spoken WAV, whose words were screened as text).
+    image: Image.Image | None
     metadata: dict = field(default_factory=dict)
 
     @property
@@ -113,6 +117,10 @@ class Pipeline:
     # Checks, for the requesting user, parameters that name things of theirs (an identity):
     # raises a ServiceError when one is not theirs or not usable.
     check_params: Callable[..., None] | None = None
+    # Runs twice: first it describes what it understood (metadata ``confirmed`` false) and the
+    # job waits in ``awaiting_confirmation``; once its owner confirms, it runs with that metadata
+    # (``confirmed`` true) and makes the result.
+    confirm_first: bool = False
 
 
 REGISTRY: dict[str, Pipeline] = {}

@@ -45,7 +45,8 @@ class JobOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField()
     error = ErrorDetail(allow_null=True)
-    results = ResultOutput(many=True, help_text="only once the job has succeeded")
+    results = ResultOutput(many=True, help_text="only once the job has succeeded (awaiting "
+                                                "confirmation: the spoken question)")
     metadata = serializers.JSONField()
 
 
@@ -90,10 +91,14 @@ def result_list_item(result: Result, request=None) -> dict:
             "expires_at": _iso(expires_at)}
 
 
+# The states in which a job's results are shown: awaiting confirmation, the spoken question.
+SHOWN_STATES = {JobState.SUCCEEDED, JobState.AWAITING_CONFIRMATION}
+
+
 def result_payloads(job: Job, request=None) -> list[dict]:
-    """The results a client may see: only a succeeded job's, until its deadline, and only
-    those moderation cleared."""
-    if job_as_seen(job).state != JobState.SUCCEEDED:
+    """The results a client may see: only a succeeded (or awaiting confirmation) job's, until
+    its deadline, and only those moderation cleared."""
+    if job_as_seen(job).state not in SHOWN_STATES:
         return []
     return [result_payload(r, request) for r in job.results.all()
             if r.moderation_state == ModerationState.CLEAR]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from backend.jobs import events
 from backend.jobs.creation import job_dispatch
-from backend.jobs.execution import delete_objects, job_finish
+from backend.jobs.execution import delete_objects, job_await_confirmation, job_finish
 from backend.jobs.models import Job, JobState
+from backend.jobs.presenter import result_payloads
 from backend.uploads.models import ModerationState, Upload
 from moderation.models import CaseState
 from moderation.selectors import case_get
@@ -41,7 +43,14 @@ def job_release(*, job: Job) -> None:
             return  # another output's case is still open
         if results.exists():
             results.update(moderation_state=ModerationState.CLEAR)
-            job_finish(current, state=JobState.SUCCEEDED)
+            if current.metadata.get("confirmed") is False:
+                # A first pass held for what was said: now its owner is asked.
+                job_await_confirmation(current)
+                current.save()
+                transaction.on_commit(lambda: events.publish(
+                    current, results=result_payloads(current)))
+            else:
+                job_finish(current, state=JobState.SUCCEEDED)
             return
         current.state, current.stage, current.progress = JobState.QUEUED, "queued", 0
         current.message = ""

@@ -52,7 +52,8 @@ def test_the_job_states_are_documented_held_among_them(schema):
     components = schema["schema"]["components"]["schemas"]
     state = components["JobOutput"]["properties"]["state"]
     enum = components[state["$ref"].rsplit("/", 1)[-1]]["enum"] if "$ref" in state else state["enum"]
-    assert set(enum) == {"queued", "held", "running", "succeeded", "failed", "blocked", "expired"}
+    assert set(enum) == {"queued", "held", "running", "awaiting_confirmation", "succeeded",
+                         "failed", "blocked", "expired", "cancelled"}
 
 
 def test_token_auth_and_error_responses_are_documented(schema):

@@ -1,2 +1,2 @@
 """Every generation mode the service offers; importing this package registers them."""
-from backend.jobs.modes import anime, portrait, sticker, talking  # noqa: F401
+from backend.jobs.modes import anime, portrait, sticker, talking, voice  # noqa: F401

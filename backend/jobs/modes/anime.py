@@ -6,6 +6,11 @@ from PIL import Image
 from rest_framework import serializers
 
 from backend.jobs.pipelines import Output, Pipeline, PipelineInput, register
+from inference.voice.prompt import SUBJECT_TAGS
+
+# Beside the painted styles: the voice illustrator drawing what it reads from the photo (hair
+# colour and length, eye colour), as it draws a spoken description.
+ILLUSTRATED = "illustrated"
 
 
 def best_style() -> str:
@@ -26,17 +31,33 @@ class AnimeParams(serializers.Serializer):
     style = serializers.CharField(required=False, max_length=64)
     mode = serializers.ChoiceField(choices=["face", "avatar", "full"], default="face")
     strength = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.6)
+    subject = serializers.ChoiceField(choices=sorted(SUBJECT_TAGS), required=False,
+                                      help_text="style illustrated: who is drawn (default girl)")
 
     def validate_style(self, value: str) -> str:
         from inference.anime import available_styles
 
-        names = {s["name"] for s in available_styles(settings.MODELS_DIR)}
+        names = {s["name"] for s in available_styles(settings.MODELS_DIR)} | {ILLUSTRATED}
         if value not in names:
             raise serializers.ValidationError(f"unknown style; choose one of {sorted(names)}")
         return value
 
 
+def illustrated(job: PipelineInput) -> list[Output]:
+    from inference.voice.illustrate import illustrate
+    from inference.voice.photo import read_slots
+
+    job.progress("read", 0.1)
+    reading = read_slots(job.image, subject=job.params.get("subject", "girl"))
+    job.progress("illustrate", 0.5)
+    picture = illustrate(reading.slots)
+    return [Output.from_image(Image.fromarray(picture.image), kind="image", engine=picture.engine,
+                              metadata={**picture.as_metadata(), **reading.as_metadata()})]
+
+
 def run(job: PipelineInput) -> list[Output]:
+    if job.params.get("style") == ILLUSTRATED:
+        return illustrated(job)
     # Imported here so the web process never loads torch; workers load it once.
     from inference.anime import stylize
 
@@ -50,4 +71,6 @@ def run(job: PipelineInput) -> list[Output]:
 
 
 register(Pipeline(mode="anime", queue="cpu", params=AnimeParams, run=run,
-                  description="Photo to anime avatar (face) or anime picture (full)."))
+                  description="Photo to anime avatar (face) or anime picture (full); style "
+                              "illustrated draws the person's hair and eyes as the voice "
+                              "illustrator would (768×768)."))
