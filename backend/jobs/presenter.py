@@ -13,6 +13,50 @@ from backend.jobs.selectors import job_as_seen
 from backend.uploads.models import ModerationState
 from core.errors import ErrorDetail
 
+# What a person reads while a job works: a stage's name is ours, these words are the user's.
+STAGE_WORDS = {
+    "queued": ("Waiting for a free worker", "排队中"),
+    "starting": ("Starting", "开始处理"),
+    "warming": ("Loading the model", "正在加载模型"),
+    "detect": ("Finding your face", "正在识别人脸"),
+    "faces": ("Finding your face", "正在识别人脸"),
+    "face": ("Drawing your face", "正在绘制面部"),
+    "expression": ("Making the expression", "正在调整表情"),
+    "cutout": ("Cutting out your head", "正在抠出头像"),
+    "compose": ("Putting the sticker together", "正在合成表情包"),
+    "animate": ("Animating the sticker", "正在生成动图"),
+    "generator": ("Drawing in anime style", "正在绘制动漫风格"),
+    "tiles": ("Drawing in anime style", "正在绘制动漫风格"),
+    "diffusion": ("Redrawing with AI", "AI 正在重绘"),
+    "check": ("Checking your photos", "正在检查照片"),
+    "identity": ("Learning your face", "正在学习你的面部特征"),
+    "fuse": ("Putting your face into the portrait", "正在把你的脸融入写真"),
+    "similarity": ("Checking the likeness", "正在比对相似度"),
+    "speech": ("Preparing the voice", "正在合成语音"),
+    "render": ("Making the video", "正在生成视频"),
+    "transcribe": ("Listening to your recording", "正在识别语音"),
+    "read": ("Reading your photo", "正在读取照片"),
+    "describe": ("Understanding your description", "正在理解你的描述"),
+    "illustrate": ("Drawing the picture", "正在绘制图片"),
+    "review": ("Waiting for a moderator", "等待人工审核"),
+    "done": ("Done", "完成"),
+}
+WORKING = ("Working on it", "处理中")
+
+
+def job_messages(job: Job) -> tuple[str, str]:
+    """The job's message in English and Chinese: its own (a question, an explanation) when it
+    has one, else human words for its stage."""
+    if job.message:
+        return job.message, job.message
+    if job.state in (JobState.QUEUED, JobState.RUNNING):
+        return STAGE_WORDS.get(job.stage, WORKING)
+    if job.state == JobState.HELD:
+        return STAGE_WORDS["review"]
+    if job.state == JobState.SUCCEEDED:
+        return STAGE_WORDS["done"]
+    return "", ""  # a failed or blocked job says why in its error
+
 
 class ResultOutput(serializers.Serializer):
     id = serializers.UUIDField()
@@ -31,8 +75,10 @@ class JobOutput(serializers.Serializer):
     mode = serializers.CharField()
     state = serializers.ChoiceField(choices=JobState.choices)
     progress = serializers.IntegerField()
-    stage = serializers.CharField()
-    message = serializers.CharField()
+    stage = serializers.CharField(help_text="our name for the step (stable, for programs)")
+    message = serializers.CharField(help_text="what a person reads: the step in words, or the "
+                                              "job's own message (a question)")
+    message_zh = serializers.CharField(help_text="the same in Chinese")
     engine = serializers.CharField()
     upload_id = serializers.UUIDField(allow_null=True, help_text="the photo input")
     inputs = serializers.DictField(help_text="upload ids by input name; a list for photos and "
@@ -123,9 +169,10 @@ def job_payload(job: Job, request=None) -> dict:
     """``JobOutput``'s fields, built directly: clients poll this many times a second, and
     DRF serializers cost more than the database queries behind them."""
     job = job_as_seen(job)
+    message, message_zh = job_messages(job)
     return {
         "id": str(job.id), "mode": job.mode, "state": job.state, "progress": job.progress,
-        "stage": job.stage, "message": job.message, "engine": job.engine,
+        "stage": job.stage, "message": message, "message_zh": message_zh, "engine": job.engine,
         "upload_id": str(job.upload_id) if job.upload_id else None,
         "inputs": job_inputs(job), "params": job.params,
         "text": job.text, "attempts": job.attempts, "created_at": _iso(job.created_at),
@@ -140,8 +187,10 @@ def job_event(job: Job, *, results: list | None = None) -> dict:
     job = job_as_seen(job)
     if job.state == JobState.EXPIRED:
         results = None
+    message, message_zh = job_messages(job)
     event = {"type": "job.progress", "job_id": str(job.id), "state": job.state,
-             "stage": job.stage, "progress": job.progress, "message": job.message,
+             "stage": job.stage, "progress": job.progress, "message": message,
+             "message_zh": message_zh,
              "attempt": job.attempts, "at": round(time.time(), 3)}
     error = _error(job)
     if error is not None:
