@@ -15,7 +15,7 @@ from django.utils import timezone
 from backend.jobs import events
 from backend.jobs.models import HELD_MESSAGE, Job, JobState, Result
 from backend.jobs.decoding import audio_array, image_array
-from backend.jobs.pipelines import Output, Pipeline, PipelineInput, pipeline_for
+from backend.jobs.pipelines import Output, Pipeline, PipelineInput, pipeline_for, thumbnail_of
 from backend.jobs.presenter import result_payloads
 from backend.uploads.models import ModerationState, UploadKind
 from backend.uploads.services import retention_deadline
@@ -100,8 +100,11 @@ def job_run(*, job_id) -> None:
 def _run_pipeline(job: Job, token: str) -> list[Output]:
     pipeline = pipeline_for(job.mode)
     reporter = ProgressReporter(job, token)
-    return pipeline.run(PipelineInput(inputs=_decoded_inputs(job, pipeline), params=job.params,
-                                      text=job.text, progress=reporter, metadata=job.metadata))
+    outputs = pipeline.run(PipelineInput(inputs=_decoded_inputs(job, pipeline),
+                                         params=job.params, text=job.text, progress=reporter,
+                                         metadata=job.metadata))
+    thumbnail = thumbnail_of(outputs)
+    return outputs + [thumbnail] if thumbnail is not None else outputs
 
 
 def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:

@@ -100,6 +100,32 @@ class Output:
                    metadata=metadata or {})
 
 
+
+THUMBNAIL_SIDE = 256
+THUMBNAIL_MAX_BYTES = 60 * 1024
+
+
+def thumbnail_of(outputs: list[Output]) -> Output | None:
+    """A small WebP of a job's first picture (a video's poster) for galleries: at most
+    ``THUMBNAIL_SIDE`` px and ``THUMBNAIL_MAX_BYTES``. It is the same picture as its source, so
+    moderation decides it with its siblings and does not look at it again."""
+    source = next((output for output in outputs if output.image is not None), None)
+    if source is None:
+        return None
+    image = source.image.copy()
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    for quality in (82, 70, 55, 40):
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=quality, method=4)
+        if buffer.tell() <= THUMBNAIL_MAX_BYTES:
+            break
+    return Output(kind="thumbnail", data=buffer.getvalue(), format="webp",
+                  content_type="image/webp", width=image.width, height=image.height,
+                  engine=source.engine, image=None,
+                  metadata={"thumbnail_of": source.kind})
+
 @dataclass(frozen=True)
 class Pipeline:
     mode: str

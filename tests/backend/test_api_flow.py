@@ -45,7 +45,8 @@ def test_upload_generate_download(login, astronaut_jpeg, jobs_worker):
     assert job["state"] == "succeeded", job
     assert job["progress"] == 100 and job["error"] is None
     assert job["engine"].startswith(("procedural", "animegan"))
-    [result] = job["results"]
+    result, thumbnail = job["results"]  # the picture, then its gallery thumbnail
+    assert thumbnail["kind"] == "thumbnail" and thumbnail["format"] == "webp"
     assert result["engine"] == job["engine"]
     data, content_type = download_bytes(api, result["download_url"])
     assert content_type == "image/png"

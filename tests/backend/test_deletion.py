@@ -41,7 +41,7 @@ def test_deleting_a_job_removes_its_results_objects_rows_and_ratings(login, astr
     result_id = job["results"][0]["id"]
     assert api.post(f"/results/{result_id}/rating", {"score": 4}).status_code == 201
     prefix = f"u/{api.user_id}/results/{job['id']}/"
-    assert len(stored(prefix)) == 1
+    assert len(stored(prefix)) == len(job["results"]) == 2  # the picture and its thumbnail
 
     response = api.client.delete(f"/jobs/{job['id']}")
     assert response.status_code == 204, response.content
@@ -95,7 +95,8 @@ def test_deleting_me_removes_everything_and_revokes_the_token(login, astronaut_j
     user_id = api.user_id
     keys = {u.storage_key for u in Upload.objects.filter(owner_id=user_id)}
     keys |= {r.storage_key for r in Result.objects.filter(owner_id=user_id)}
-    assert len(keys) == 3 and keys <= set(stored(f"u/{user_id}/"))
+    # Two uploads, a result and its thumbnail.
+    assert len(keys) == 4 and keys <= set(stored(f"u/{user_id}/"))
 
     response = api.client.delete("/me")
     assert response.status_code == 204, response.content
@@ -138,8 +139,8 @@ def test_results_lists_mine_with_their_deadline(login, astronaut_jpeg, jobs_work
     finished_job(other, astronaut_jpeg)
 
     page = api.get("/results?limit=1").json()
-    assert page["count"] == 2 and len(page["results"]) == 1 and page["next"]
-    listed = api.get("/results").json()["results"]
+    assert page["count"] == 4 and len(page["results"]) == 1 and page["next"]  # with thumbnails
+    listed = [r for r in api.get("/results").json()["results"] if r["kind"] != "thumbnail"]
     assert [r["job_id"] for r in listed] == [second["id"], first["id"]]
     assert listed[0]["expires_at"] == second["expires_at"]
     assert listed[0]["mode"] == "test_slow" and listed[0]["download_url"].endswith(

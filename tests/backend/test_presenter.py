@@ -44,3 +44,27 @@ def test_held_queued_succeeded_and_failed_jobs():
     failed = job_payload(_job(state=JobState.FAILED, stage="failed", error_code="no_face",
                               error_message="No face found."))
     assert failed["message"] == "" and failed["error"]["code"] == "no_face"
+
+
+def test_a_thumbnail_is_a_small_webp_of_the_first_picture():
+    """Galleries load the thumbnail, not the 600-KB PNG: at most 256 px and 60 KB, even for a
+    noisy picture that compresses badly; nothing to show for a job without a picture."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from backend.jobs.pipelines import (THUMBNAIL_MAX_BYTES, THUMBNAIL_SIDE, Output,
+                                        thumbnail_of)
+
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 256, (1024, 768, 3), np.uint8))
+    wav = Output(kind="question", data=b"RIFF", format="wav", content_type="audio/wav",
+                 width=0, height=0, engine="e", image=None)
+    picture = Output.from_image(noise, kind="picture", engine="e", format="jpeg")
+    thumb = thumbnail_of([wav, picture])
+    assert thumb.kind == "thumbnail" and thumb.content_type == "image/webp"
+    assert len(thumb.data) <= THUMBNAIL_MAX_BYTES
+    with Image.open(io.BytesIO(thumb.data)) as decoded:
+        assert decoded.size == (THUMBNAIL_SIDE * 3 // 4, THUMBNAIL_SIDE)
+    assert thumb.image is None  # decided with its source, not moderated again
+    assert thumbnail_of([wav]) is None

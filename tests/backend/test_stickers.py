@@ -23,7 +23,7 @@ def test_sticker_from_a_selfie_and_a_feeling(login, astronaut_jpeg, jobs_worker)
     job = sticker_job(api, astronaut_jpeg, "哈哈哈 开心", animated=True)
     assert job["state"] == "succeeded", job
     kinds = {r["kind"]: r for r in job["results"]}
-    assert set(kinds) == {"sticker", "preview", "animation"}
+    assert set(kinds) == {"sticker", "preview", "animation", "thumbnail"}
     assert job["metadata"]["expression"]["name"] in {"happy", "laugh"}
     assert job["engine"] and all(r["engine"] == job["engine"] for r in job["results"])
 
@@ -37,6 +37,12 @@ def test_sticker_from_a_selfie_and_a_feeling(login, astronaut_jpeg, jobs_worker)
     gif_bytes, content_type = download_bytes(api, kinds["animation"]["download_url"])
     gif = Image.open(io.BytesIO(gif_bytes))
     assert content_type == "image/gif" and gif.n_frames > 1 and len(gif_bytes) <= 500 * 1024
+
+    # A gallery's thumbnail: a small WebP of the sticker, transparency kept.
+    thumb_bytes, content_type = download_bytes(api, kinds["thumbnail"]["download_url"])
+    thumb = Image.open(io.BytesIO(thumb_bytes))
+    assert content_type == "image/webp" and len(thumb_bytes) <= 60 * 1024
+    assert thumb.format == "WEBP" and max(thumb.size) <= 256 and thumb.mode == "RGBA"
 
 
 @pytest.mark.django_db(transaction=True)

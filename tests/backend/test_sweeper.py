@@ -81,7 +81,8 @@ def test_a_restart_resumes_queued_jobs_and_jobs_a_dead_embedded_worker_left_runn
 
     for job, attempts in ((queued, 1), (orphan, 2)):
         job.refresh_from_db()
-        assert (job.state, job.attempts, job.results.count()) == ("succeeded", attempts, 1)
+        # One picture and its thumbnail.
+        assert (job.state, job.attempts, job.results.count()) == ("succeeded", attempts, 2)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -100,7 +101,7 @@ def test_an_attempt_overtaken_by_a_redelivery_stores_nothing(login, astronaut_jp
     second.join(30)
 
     job.refresh_from_db()
-    assert (job.state, job.attempts, job.results.count()) == ("succeeded", 2, 1)
+    assert (job.state, job.attempts, job.results.count()) == ("succeeded", 2, 2)
 
 
 def _run(job_id) -> None:

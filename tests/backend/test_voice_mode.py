@@ -214,7 +214,8 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
     slots = job["metadata"]["slots"]
     assert (slots["hair_colour"], slots["eye_colour"], slots["subject"]) == (
         "grey", "blue", "old man")
-    [picture] = job["results"]
+    picture, thumbnail = job["results"]
+    assert thumbnail["kind"] == "thumbnail" and max(thumbnail["width"], thumbnail["height"]) <= 256
     assert (picture["width"], picture["height"]) == (768, 768)
     assert job["engine"].startswith("illustrator")
 
@@ -269,7 +270,7 @@ def test_the_socket_carries_the_question_the_correction_and_the_picture(  # noqa
     assert [e["message"][:4] for e in asked] == ["您想生成", "Woul"], events
     assert all(e["results"][0]["kind"] == "question" for e in asked)
     assert events[-1]["state"] == "succeeded", events
-    assert [r["kind"] for r in events[-1]["results"]] == ["question", "picture"]
+    assert [r["kind"] for r in events[-1]["results"]] == ["question", "picture", "thumbnail"]
     assert "running" in [e["state"] for e in events[events.index(asked[-1]):]]
 
 

@@ -160,7 +160,8 @@ def test_progress_events_arrive_in_order_and_the_socket_closes_after_the_result(
     assert all(e["type"] == "job.progress" and e["job_id"] == job_id for e in events)
     last = events[-1]
     assert last["state"] == "succeeded" and last["progress"] == 100
-    assert [r["engine"] for r in last["results"]] == ["test_slow/1"]
+    assert [(r["kind"], r["engine"]) for r in last["results"]] == [
+        ("image", "test_slow/1"), ("thumbnail", "test_slow/1")]
     assert alice.http.get(last["results"][0]["download_url"]).status_code in (200, 302)
     running = [e for e in events if e["state"] == "running"]
     assert len(running) >= 5, events

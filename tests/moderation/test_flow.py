@@ -90,7 +90,7 @@ def held_result(api, staff, astronaut_jpeg, settings):
     job_id = api.generate(upload["id"], MODE, PARAMS).json()["job_id"]
     job = api.wait(job_id)
     assert (job["state"], job["error"], job["results"]) == ("held", None, [])
-    result = Result.objects.get(job_id=job_id)
+    result = Result.objects.exclude(kind="thumbnail").get(job_id=job_id)
     refused = api.get(f"/download/{result.id}")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "under_review"
     case = pending_case(staff, "result")
@@ -140,7 +140,8 @@ def test_one_held_output_holds_the_whole_result_set(login, astronaut_jpeg, setti
     job = api.wait(job_id)
     assert (job["state"], job["results"]) == ("held", []), job
     rows = list(Result.objects.filter(job_id=job_id))
-    assert len(rows) == 3 and all(r.moderation_state == "held" for r in rows)
+    # The sticker, its preview, its animation and the gallery thumbnail: all held together.
+    assert len(rows) == 4 and all(r.moderation_state == "held" for r in rows)
     for row in rows:
         refused = api.get(f"/download/{row.id}")
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "under_review"
@@ -151,7 +152,7 @@ def test_one_held_output_holds_the_whole_result_set(login, astronaut_jpeg, setti
         assert api.get(f"/jobs/{job_id}").json()["state"] == "held"  # another case is open
     assert staff.post(f"/moderation/cases/{cases[-1]['id']}/approve").status_code == 200
     job = api.wait(job_id)
-    assert job["state"] == "succeeded" and len(job["results"]) == 3
+    assert job["state"] == "succeeded" and len(job["results"]) == 4  # with the thumbnail
     assert all(api.get(r["download_url"]).status_code in (200, 302) for r in job["results"])
 
 

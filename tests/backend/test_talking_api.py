@@ -79,7 +79,7 @@ def test_a_photo_and_a_line_become_a_video_with_poster_and_preview(login, astron
     job = api.wait(response.json()["job_id"])
     assert job["state"] == "succeeded", job
     results = {r["kind"]: r for r in job["results"]}
-    assert set(results) == {"video", "poster", "preview"}
+    assert set(results) == {"video", "poster", "preview", "thumbnail"}
     assert (results["video"]["format"], results["video"]["width"]) == ("mp4", SIZE)
     assert job["metadata"]["speech"] == "tts:en" and job["metadata"]["emotion"] == "joy"
 
@@ -105,7 +105,7 @@ def test_a_recording_is_lip_synced_for_as_long_as_it_lasts(login, astronaut_jpeg
     assert job["state"] == "succeeded", job
     assert job["metadata"]["speech"] == "recording"
     assert abs(job["metadata"]["duration"] - 1.5) < 0.2
-    assert {r["kind"] for r in job["results"]} == {"video", "poster", "preview"}
+    assert {r["kind"] for r in job["results"]} == {"video", "poster", "preview", "thumbnail"}
 
 
 def test_bad_parameters_are_refused_at_once_with_their_codes(login, astronaut_jpeg, db):
