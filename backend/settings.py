@@ -78,7 +78,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The web client's and the moderators' console's pages (templates/web, templates/console).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -313,6 +314,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Translations (.po in the repository, compiled to .mo by scripts/setup): the project's own here,
+# an app's in its locale/ folder.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
