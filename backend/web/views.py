@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from backend.web.words import script_words
@@ -32,7 +33,7 @@ def client(request):
             "other_language": "en" if language.startswith("zh") else "zh-hans",
         })
     response["Content-Language"] = language
-    response["Vary"] = "Accept-Language, Cookie"
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
     if chosen:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, chosen, max_age=365 * 24 * 3600,
                             samesite="Lax")

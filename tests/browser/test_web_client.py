@@ -266,3 +266,41 @@ def test_a_held_jobs_card_moves_on_live_when_a_moderator_approves_it(app_server,
         "const i = document.querySelector(arguments[0]); return i && i.complete && i.naturalWidth",
         image), timeout=30)
     shoot(window, "approved", PHONE[0])
+
+
+def test_a_line_recorded_with_the_microphone_is_uploaded_as_audio(app_server, browser, photo):
+    """Chromium's fake microphone (a tone) through MediaRecorder, uploaded as a recording."""
+    window = browser(size=PHONE)
+    speaks(window, "zh-CN")
+    token = sign_in(window, app_server, f"web-{uuid.uuid4().hex[:10]}")
+    open_screen(window, "talking")
+    record = "[data-screen=talking] .record"
+    css(window, record).click()
+    wait(window, lambda d: "录音中" in d.find_element(By.CSS_SELECTOR, "[data-screen=talking] .record-status").text)
+    window.driver.execute_script("return new Promise(r => setTimeout(r, 2000))")
+    css(window, record).click()
+    wait(window, lambda d: "已录" in d.find_element(By.CSS_SELECTOR, "[data-screen=talking] .record-status").text)
+    shoot(window, "recorded", PHONE[0])
+    uploads = httpx.get(f"{app_server.url}/uploads", headers={"Authorization": f"Token {token}"}).json()
+    (audio,) = [u for u in uploads["results"] if u["kind"] == "audio"]
+    assert audio["format"] == "wav" and audio["source_format"] in ("webm", "ogg") and audio["duration"] > 1.0
+
+
+def test_a_voice_description_asks_its_question_and_can_be_cancelled(app_server, browser):
+    window = browser(size=PHONE)
+    speaks(window, "zh-CN")
+    sign_in(window, app_server, f"web-{uuid.uuid4().hex[:10]}")
+    open_screen(window, "voice")
+    css(window, "#voice-form textarea").send_keys("一个戴眼镜的黑发男孩在樱花树下看书")
+    css(window, "#voice-form button[type=submit]").click()
+    card = "[data-jobs=voice] .job-card"
+    wait(window, lambda d: d.find_elements(By.CSS_SELECTOR, card)
+         and d.find_element(By.CSS_SELECTOR, card).get_attribute("data-state")
+         in ("awaiting_confirmation", "failed"), timeout=120)
+    assert css(window, card).get_attribute("data-state") == "awaiting_confirmation", css(window, card).text
+    wait(window, lambda d: d.find_element(By.CSS_SELECTOR, f"{card} .question").text.endswith("吗？"))
+    assert "樱花树下看书" in css(window, f"{card} .transcript").text  # what was typed, shown back
+    shoot(window, "voice-question", PHONE[0])
+    css(window, f"{card} [data-act=cancel]").click()
+    wait(window, lambda d: d.find_element(By.CSS_SELECTOR, card).get_attribute("data-state") == "cancelled")
+    assert css(window, f"{card} .badge").text == "已取消"

@@ -165,6 +165,7 @@ const ENTER = {
 // --- portraits ------------------------------------------------------------------------------
 
 const portrait = { checked: [], template: null, identities: [] };
+const PORTRAIT_PHOTOS_MIN = 5;
 
 async function loadPortraitTemplates() {
   const { results } = await api("GET", "/templates?kind=portrait");
@@ -235,15 +236,27 @@ function portraitScreen() {
         if (!result) continue;
         const ok = result.code === 1;
         row.className = `check ${ok ? "ok" : "bad"}`;
-        row.querySelector(".check-text").textContent =
-          `${ok ? "✓" : "✗"} ${result.message}${ok && !result.frontal ? ` · ${t("not_frontal")}` : ""}`;
+        // Our words for PAI's code, then PAI's own message, as its SDK's users know it.
+        row.querySelector(".check-text").replaceChildren(
+          `${ok ? "✓" : "✗"} ${t(`check_${result.code}`)}${ok && !result.frontal ? ` · ${t("not_frontal")}` : ""}`,
+          el("small", { class: "pai-message", text: result.message }));
         if (ok) portrait.checked.push(row.dataset.uploadId);
       }
-      train.disabled = !portrait.checked.length;
+      trainable();
     } catch (error) { toast(error.message, true); }
   });
-  submitting(checkForm, async () => {
-    await generate({ mode: "portrait_train", inputs: { photos: portrait.checked } }, "portrait_train");
+  function trainable() {
+    const enough = portrait.checked.length >= PORTRAIT_PHOTOS_MIN;
+    train.disabled = !enough;
+    document.getElementById("portrait-count").textContent =
+      t("n_passed", { n: portrait.checked.length, min: PORTRAIT_PHOTOS_MIN });
+  }
+  // PAI's training route: it makes the identity (model_id) that portraits are made with.
+  submitting(checkForm, async (data) => {
+    const { data: trained } = await api("POST", "/api/v1/aigc_images/train",
+      { images: portrait.checked, model_name: data.get("model_name").trim() });
+    const identity = (await api("GET", "/portraits/models")).find((i) => i.model_id === trained.model_id);
+    showJob(await api("GET", `/jobs/${identity.job_id}`), document.querySelector('[data-jobs="portrait_train"]'));
   });
   window.addEventListener("mx:job-succeeded", (event) => {
     if (event.detail.mode === "portrait_train") loadIdentities().catch(() => {});

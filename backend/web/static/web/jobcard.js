@@ -89,9 +89,11 @@ export class JobCard {
     const question = (job.results ?? []).find((r) => r.kind === "question");
     const audio = el("audio", { controls: true, class: "question-audio" });
     if (question) resultLink(question.id).then((url) => { audio.src = url; }).catch(() => {});
-    this.confirm.replaceChildren(
-      meta.transcript ? el("p", {}, el("span", { class: "label", text: t("we_heard") }),
-                           el("q", { class: "transcript", text: meta.transcript })) : null,
+    const heard = meta.source === "voice" ? meta.transcript : job.text;
+    this.confirm.replaceChildren(...[
+      heard ? el("p", {}, el("span", { class: "label",
+                                       text: t(meta.source === "voice" ? "we_heard" : "you_wrote") }),
+                  el("q", { class: "transcript", text: heard })) : null,
       el("p", {}, el("span", { class: "label", text: t("our_question") }),
          el("strong", { class: "question", text: meta.question || job.message || "" })),
       question ? audio : null,
@@ -104,7 +106,7 @@ export class JobCard {
           e.preventDefault();
           if (correction.value.trim()) this.answer({ text: correction.value.trim() });
         } }, correction, el("button", { class: "secondary small", "data-act": "correct",
-                                         text: t("correct") })));
+                                         text: t("correct") }))].filter(Boolean));
   }
 
   async answer(body) {
