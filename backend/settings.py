@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "backend.jobs",
     "backend.stickers",
     "backend.portraits",
+    "backend.web",
     "moderation",
 ]
 

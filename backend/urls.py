@@ -1,4 +1,4 @@
-"""URL roots: the JSON API, the admin, the OpenAPI schema and docs."""
+"""URL roots: the JSON API, the admin, the OpenAPI schema and docs, the web client."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -6,8 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from backend import health, share
 from backend.accounts.api import DevLoginApi, MeApi, WechatLoginApi
 from core.errors import error_body
-from backend.jobs.api import (DownloadApi, GenerateApi, JobConfirmApi, JobDetailApi, JobListApi,
-                              ResultListApi)
+from backend.jobs.api import (AnimeStyleListApi, DownloadApi, GenerateApi, JobConfirmApi,
+                              JobDetailApi, JobListApi, ResultListApi)
 from backend.portraits.api import (AsyncJobApi, CheckApi, CreateApi, CredentialDetailApi,
                                    CredentialListApi, IdentityDetailApi, IdentityListApi, TrainApi)
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
@@ -23,6 +23,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/confirm", JobConfirmApi.as_view(), name="job-confirm"),
     path("results", ResultListApi.as_view(), name="result-list"),
     path("download/<uuid:result_id>", DownloadApi.as_view(), name="download"),
+    path("anime/styles", AnimeStyleListApi.as_view(), name="anime-styles"),
     path("templates", TemplateListApi.as_view(), name="template-list"),
     path("results/<uuid:result_id>/rating", RatingApi.as_view(), name="result-rating"),
     path("stickers/ratings", RatingSummaryApi.as_view(), name="rating-summary"),
@@ -45,6 +46,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
          name="docs"),
     path("admin/", admin.site.urls),
+    # The web client at "/" exactly (its screens are hash routes): last, so it shadows nothing.
+    path("", include("backend.web.urls")),
 ]
 
 

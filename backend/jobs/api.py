@@ -1,5 +1,5 @@
 """POST /generate, GET /jobs, GET and DELETE /jobs/{id}, POST /jobs/{id}/confirm, GET /results,
-GET /download/{result_id}."""
+GET /download/{result_id}, GET /anime/styles."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from backend.jobs.confirmation import job_confirm
 from backend.jobs.creation import job_create, text_check
 from backend.jobs.models import TEXT_MAX
 from backend.jobs.deletion import job_delete
+from backend.jobs.modes.anime import style_list
 from backend.jobs.presenter import (SHOWN_STATES, JobOutput, JobPage, ResultPage, job_payload,
                                    result_list_item)
 from core.errors import BadRequest, Gone, ServiceError, error_responses
@@ -138,11 +139,20 @@ class ResultListApi(APIView):
         return paginator.get_paginated_response([result_list_item(r, request) for r in page])
 
 
+class DownloadLink(serializers.Serializer):
+    url = serializers.URLField(help_text="S3: a presigned URL; embedded: a signed /files/ link")
+    expires_in = serializers.IntegerField(help_text="seconds the URL stays valid")
+
+
 class DownloadApi(APIView):
     @extend_schema(responses={
         (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="embedded storage"),
         302: OpenApiResponse(description="S3: to a presigned URL"),
-        **error_responses(401, 403, 404, 410)})
+        (200, "application/json"): OpenApiResponse(
+            DownloadLink, description="`?link=1`: the short-lived URL itself, for a browser's "
+                                      "<img> or <video>, which cannot send the token"),
+        **error_responses(401, 403, 404, 410)},
+        parameters=[OpenApiParameter("link", int, description="1: answer the URL as JSON")])
     def get(self, request, result_id):
         result = selectors.result_get(user=request.user, result_id=result_id)
         if selectors.result_is_expired(result):
@@ -152,6 +162,11 @@ class DownloadApi(APIView):
             raise ServiceError("This result is waiting for a moderator.", code="under_review",
                                status=403)
         storage = get_storage()
+        if request.query_params.get("link") == "1":
+            url = storage.share_url(result.storage_key, settings.DOWNLOAD_URL_TTL,
+                                    content_type=result.content_type)
+            return Response({"url": request.build_absolute_uri(url),
+                             "expires_in": settings.DOWNLOAD_URL_TTL})
         if storage.kind == "s3":
             return HttpResponseRedirect(storage.share_url(
                 result.storage_key, settings.DOWNLOAD_URL_TTL, content_type=result.content_type))
@@ -163,3 +178,20 @@ class DownloadApi(APIView):
         response["Content-Disposition"] = f'inline; filename="{result.id}.{result.format}"'
         response["Cache-Control"] = "private, max-age=300"
         return response
+
+
+class AnimeStyle(serializers.Serializer):
+    name = serializers.CharField()
+    engine = serializers.CharField()
+    default = serializers.BooleanField(help_text="the style used when a job names none")
+
+
+class AnimeStyleList(serializers.Serializer):
+    results = AnimeStyle(many=True)
+
+
+class AnimeStyleListApi(APIView):
+    @extend_schema(operation_id="anime_styles", responses={200: AnimeStyleList,
+                                                           **error_responses(401)})
+    def get(self, request):
+        return Response({"results": style_list()})

@@ -27,6 +27,18 @@ def best_style() -> str:
     return "procedural"
 
 
+def style_list() -> list[dict]:
+    """The styles a job may name (``GET /anime/styles``): the installed ones and illustrated."""
+    from inference.anime import available_styles
+    from inference.voice.illustrate import ENGINE as ILLUSTRATOR
+
+    default = best_style()
+    styles = [{"name": s["name"], "engine": s["engine"]}
+              for s in available_styles(settings.MODELS_DIR)]
+    styles.append({"name": ILLUSTRATED, "engine": ILLUSTRATOR})
+    return [{**style, "default": style["name"] == default} for style in styles]
+
+
 class AnimeParams(serializers.Serializer):
     style = serializers.CharField(required=False, max_length=64)
     mode = serializers.ChoiceField(choices=["face", "avatar", "full"], default="face")
