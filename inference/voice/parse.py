@@ -39,6 +39,11 @@ class Slots:
     scene: str | None = None
     time: str | None = None
     style: str | None = None
+    # Read from a photo ("anime me"); None where nothing said or read.
+    face_shape: str | None = None  # round, oval, long, square
+    skin_tone: str | None = None  # fair, light, tan, brown, deep
+    facial_hair: str | None = None  # none, moustache, beard
+    expression: str | None = None  # neutral, smile, grin
     unknown: list[str] = field(default_factory=list)
     language: str = "en"
     assumed: list[str] = field(default_factory=list)  # slots filled by default, not heard
