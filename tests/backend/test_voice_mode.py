@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 import uuid
 from datetime import timedelta
 
@@ -24,23 +23,10 @@ from tests.backend.test_websocket import auth, server, settled  # noqa: F401 - f
 pytestmark = pytest.mark.django_db
 
 BOY = "一个戴眼镜的黑发男孩在樱花树下看书"
-STOPS = {"awaiting_confirmation", "succeeded", "failed", "blocked", "cancelled", "held"}
-
-
-def wait(api, job_id, timeout: float = 180.0) -> dict:
-    """The job once it stops moving (awaiting confirmation counts: it waits for its owner)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        body = api.get(f"/jobs/{job_id}").json()
-        if body["state"] in STOPS or time.monotonic() > deadline:
-            return body
-        time.sleep(0.2)
-
-
 def describe(api, text: str = BOY) -> dict:
     response = api.post("/generate", {"mode": "voice", "text": text})
     assert response.status_code == 202, response.content
-    return wait(api, response.json()["job_id"])
+    return api.wait(response.json()["job_id"])
 
 
 def downloaded(api, result: dict) -> bytes:
@@ -69,7 +55,7 @@ def test_a_typed_description_is_asked_about_then_drawn(login, jobs_worker):
 
     confirmed = api.post(f"/jobs/{job['id']}/confirm", {"confirm": True})
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "queued"
-    done = wait(api, job["id"])
+    done = api.wait(job["id"])
     assert done["state"] == "succeeded", done
     [picture] = [r for r in done["results"] if r["kind"] == "picture"]
     image = Image.open(io.BytesIO(downloaded(api, picture)))
@@ -155,7 +141,7 @@ def spoken_job(api, sentence: str) -> dict:
     response = api.post("/generate", {"mode": "voice", "inputs": {"voice": upload.json()["id"]},
                                       "params": {"language": "en"}})
     assert response.status_code == 202, response.content
-    return wait(api, response.json()["job_id"])
+    return api.wait(response.json()["job_id"])
 
 
 def test_a_recording_is_transcribed_and_described(login, jobs_worker):
@@ -209,7 +195,7 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
     upload = api.upload(fixture_photo("biden.jpg").read_bytes()).json()["id"]
     response = api.generate(upload, "anime", {"style": "illustrated", "subject": "old man"})
     assert response.status_code == 202, response.content
-    job = wait(api, response.json()["job_id"])
+    job = api.wait(response.json()["job_id"])
     assert job["state"] == "succeeded", job
     slots = job["metadata"]["slots"]
     assert (slots["hair_colour"], slots["eye_colour"], slots["subject"]) == (
@@ -233,7 +219,7 @@ def test_a_typed_text_held_once_is_not_screened_again_when_approved(login, setti
     job_id = response.json()["job_id"]
     case_id = Job.objects.get(id=job_id).moderation_case_id
     assert staff.post(f"/moderation/cases/{case_id}/approve", {"reason": "ok"}).status_code == 200
-    assert wait(api, job_id)["state"] == "awaiting_confirmation"
+    assert api.wait(job_id)["state"] == "awaiting_confirmation"
 
 
 # --- The websocket, against the live server and its fixtures (see test_websocket.py).
