@@ -350,26 +350,23 @@ def beard(canvas: Canvas, f: Figure, hair: Colour, rng: np.random.Generator) -> 
                                    f.at(0, c)),
                             bezier(f.at(0, c), f.at(-w * j, c * 0.93), f.at(-w, c * j),
                                    f.at(-w, c * 0.2))])
-    inner = np.concatenate([bezier(f.at(-w * 0.86, c * 0.3), f.at(-w * 0.55, c * 0.62),
-                                   f.at(-w * 0.3, c * 0.66)),
-                            bezier(f.at(-w * 0.3, c * 0.66), f.at(0, c * 0.68),
-                                   f.at(w * 0.3, c * 0.66)),
-                            bezier(f.at(w * 0.3, c * 0.66), f.at(w * 0.55, c * 0.62),
-                                   f.at(w * 0.86, c * 0.3))])
-    # The band between the jaw line and the inner curve, with a hole for the mouth.
-    band = np.concatenate([outer, inner[::-1]])
+    inner = np.concatenate([bezier(f.at(-w * 0.97, c * 0.4), f.at(-w * 0.78, c * 0.72),
+                                   f.at(-w * 0.32, c * 0.7)),
+                            bezier(f.at(-w * 0.32, c * 0.7), f.at(0, c * 0.72),
+                                   f.at(w * 0.32, c * 0.7)),
+                            bezier(f.at(w * 0.32, c * 0.7), f.at(w * 0.78, c * 0.72),
+                                   f.at(w * 0.97, c * 0.4))])
+    # The band between the jaw line (right to left) and the inner curve (left to right).
+    band = np.concatenate([outer, inner])
     face = canvas.coverage(face_outline(f))
     canvas.fill(band, shade(hair, 0.92), opacity=0.95, clip=face)
     canvas.fill(ellipse(f.at(0, 0.81 * c), (24, 15)), f.skin, clip=face)
-    cover = canvas.coverage(band)
-    for _ in range(18):  # strands, darker, following the jaw downwards
-        x = rng.uniform(-w * 0.85, w * 0.85)
-        top = c * (0.72 if abs(x) < w * 0.35 else 0.4)  # below the mouth in the middle
-        length = rng.uniform(14, 26)
-        canvas.stroke(np.array([f.at(x, top + rng.uniform(0, 20)),
-                                f.at(x * 0.96, top + 20 + length)]), shade(hair, 0.7), 2.5,
+    for _ in range(14):  # strands, darker, down the chin
+        x = rng.uniform(-w * 0.55, w * 0.55)
+        top = c * (0.86 if abs(x) < w * 0.25 else 0.74) + rng.uniform(0, 8)  # clear of the mouth
+        bottom = min(top + rng.uniform(10, 18), c * (0.97 - 0.25 * abs(x) / w))
+        canvas.stroke(np.array([f.at(x, top), f.at(x * 0.96, bottom)]), shade(hair, 0.7), 2.5,
                       opacity=0.45, taper=True)
-    canvas.outline(cover, shade(hair, 0.55), 2, 0.6)
 
 
 def moustache(canvas: Canvas, f: Figure, hair: Colour) -> None:
