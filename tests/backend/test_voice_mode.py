@@ -200,6 +200,11 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
     slots = job["metadata"]["slots"]
     assert (slots["hair_colour"], slots["eye_colour"], slots["subject"]) == (
         "grey", "blue", "old man")
+    # Clean-shaven, bare-faced and not smiling, as in the photo: no grandfather's moustache.
+    assert (slots["facial_hair"], slots["accessories"], slots["expression"]) == (
+        "none", [], "neutral")
+    assert job["metadata"]["measured"]["glasses"]["bridge"] < 110
+    assert job["metadata"]["drawn"]["facial_hair"] == "none"
     picture, thumbnail = job["results"]
     assert thumbnail["kind"] == "thumbnail" and max(thumbnail["width"], thumbnail["height"]) <= 256
     assert (picture["width"], picture["height"]) == (768, 768)
@@ -265,3 +270,27 @@ def test_the_socket_closes_on_a_cancellation(server, settled):  # noqa: F811
     job_id = user.http.post("/generate", json={"mode": "voice", "text": BOY}).json()["job_id"]
     events = asyncio.run(answer_while_listening(server, user, job_id, [{"confirm": False}]))
     assert [e["state"] for e in events][-2:] == ["awaiting_confirmation", "cancelled"], events
+
+
+def test_with_sd_and_a_checkpoint_the_picture_is_painted_then_styled(login, settings,
+                                                                     inprocess_jobs,
+                                                                     tmp_path):
+    import torch
+
+    from tests.inference.test_anime_generator import random_generator
+    from tests.inference.tiny_sd import build_tiny_sd
+
+    settings.SD_MODEL_DIR = str(build_tiny_sd(tmp_path / "tiny-anime"))
+    settings.MODELS_DIR = tmp_path / "models"
+    (settings.MODELS_DIR / "animegan").mkdir(parents=True)
+    torch.save(random_generator().state_dict(), settings.MODELS_DIR / "animegan" / "paprika.pt")
+    api = login()
+    job = describe(api, "a girl with blue hair on the beach, paprika")
+    assert api.post(f"/jobs/{job['id']}/confirm", {"confirm": True}).status_code == 200
+    done = api.wait(job["id"])
+    assert done["state"] == "succeeded", done
+    assert done["engine"].startswith("sd:tiny-anime@") and "+animegan:paprika@" in done["engine"]
+    models = done["metadata"]["models"]
+    assert models["sd"]["folder"] == "tiny-anime" and models["animegan"]["file"] == "paprika.pt"
+    [picture] = [r for r in done["results"] if r["kind"] == "picture"]
+    assert picture["engine"] == done["engine"]
