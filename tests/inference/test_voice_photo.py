@@ -114,3 +114,22 @@ def test_the_skin_tone_is_read_from_the_cheeks():
     tones = [name for name, _ in SKIN_TONES]
     darker = read_slots((photo("astronaut") * 0.6).astype(np.uint8)).slots.skin_tone
     assert tones.index(darker) > tones.index("fair")
+
+
+def test_many_threads_read_and_draw_what_one_thread_does():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from inference.voice.illustrate import illustrate
+
+    photos = [data.astronaut(), with_glasses(data.astronaut()), with_beard(data.astronaut()),
+              with_moustache(data.astronaut())]
+
+    def anime_me(image):
+        reading = read_slots(image, subject="man")
+        return reading.as_metadata(), illustrate(reading.slots).image
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(anime_me, photos))
+    for (meta, image), photo_ in zip(together, photos):
+        alone_meta, alone_image = anime_me(photo_)
+        assert meta == alone_meta and np.array_equal(image, alone_image)
