@@ -21,6 +21,14 @@ import numpy as np
 
 from inference.faces import regions
 
+# iBUG points these readings use beyond ``regions``' names (right, left: the person's own).
+BROW_INNER = (21, 22)  # where the brows end over the nose
+BROW_MIDDLE = (19, 24)
+UPPER_LIP_TOP, LOWER_LIP_BOTTOM = 51, 57  # the outer lip line's middle, top and bottom
+CHEEKBONES = (1, 15)  # the jaw line's points level with the cheekbones
+JAW_CORNERS = (4, 12)
+CHEEK_JAW = (2, 14)  # the jaw beside each cheek
+NOSTRILS = (31, 35)  # the nostrils' outer points
 # Glasses: the median over the bridge's columns of the strongest vertical change of grey (Sobel,
 # 0..~1000) must pass BRIDGE_EDGE, and the rims' under the eyes RIM_EDGE. Bare faces: bridge
 # 23..56, rims 36..135; dark or tortoiseshell frames: bridge >= 136, rims >= 158.
@@ -62,7 +70,7 @@ def glasses_evidence(square: np.ndarray, points: np.ndarray) -> dict[str, float]
     width = _eye_width(points)
     right, left = points[regions.RIGHT_EYE], points[regions.LEFT_EYE]
     eye_y = (right[:, 1].mean() + left[:, 1].mean()) / 2
-    brow = max(points[21, 1], points[22, 1])
+    brow = points[list(BROW_INNER), 1].max()
     bridge = _band_edge(edges, right[3, 0] + 0.2 * width, left[0, 0] - 0.2 * width,
                         brow + 0.1 * width, eye_y + 0.3 * width)
     rims = [_band_edge(edges, eye[:, 0].min(), eye[:, 0].max(), eye[:, 1].max() + 0.15 * width,
@@ -83,7 +91,7 @@ def _cheeks(lab: np.ndarray, points: np.ndarray) -> list[np.ndarray]:
     """Lab samples of both cheeks, between the jaw and the nose, a little above the nostrils."""
     width = _eye_width(points)
     return [_patch(lab, points[jaw] * 0.45 + points[nostril] * 0.55 - (0, 0.1 * width),
-                   0.2 * width) for jaw, nostril in ((2, 31), (14, 35))]
+                   0.2 * width) for jaw, nostril in zip(CHEEK_JAW, NOSTRILS)]
 
 
 def lightness(lab_samples: np.ndarray) -> float:
@@ -95,9 +103,10 @@ def facial_hair(lab: np.ndarray, points: np.ndarray) -> tuple[str, dict[str, flo
     """("none" | "moustache" | "beard", how much darker than the cheeks each place is)."""
     width = _eye_width(points)
     cheek = float(np.mean([lightness(samples) for samples in _cheeks(lab, points)]))
-    upper_lip = lightness(_patch(lab, (points[regions.NOSE_BOTTOM] + points[51]) / 2,
+    upper_lip = lightness(_patch(lab, (points[regions.NOSE_BOTTOM] + points[UPPER_LIP_TOP]) / 2,
                                  0.18 * width))
-    chin = lightness(_patch(lab, (points[57] + points[regions.CHIN]) / 2, 0.3 * width))
+    chin = lightness(_patch(lab, (points[LOWER_LIP_BOTTOM] + points[regions.CHIN]) / 2,
+                                 0.3 * width))
     darker = {"upper_lip": round(cheek - upper_lip, 1), "chin": round(cheek - chin, 1)}
     if darker["chin"] >= HAIR_DARKER:
         return "beard", darker
@@ -115,9 +124,9 @@ def skin_tone(lab: np.ndarray, points: np.ndarray) -> tuple[str, float]:
 
 def face_shape(points: np.ndarray) -> tuple[str, dict[str, float]]:
     """("round" | "oval" | "long" | "square", the ratios) from the jaw line and the brows."""
-    cheekbones = float(np.linalg.norm(points[15] - points[1]))
-    jaw = float(np.linalg.norm(points[12] - points[4]))
-    height = float(points[regions.CHIN, 1] - (points[19, 1] + points[24, 1]) / 2)
+    cheekbones = float(np.linalg.norm(np.subtract(*points[list(CHEEKBONES)])))
+    jaw = float(np.linalg.norm(np.subtract(*points[list(JAW_CORNERS)])))
+    height = float(points[regions.CHIN, 1] - points[list(BROW_MIDDLE), 1].mean())
     ratios = {"height": round(height / cheekbones, 3), "jaw": round(jaw / cheekbones, 3)}
     return shape_name(ratios["height"], ratios["jaw"]), ratios
 
@@ -135,7 +144,7 @@ def expression(points: np.ndarray) -> tuple[str, dict[str, float]]:
     """("neutral" | "smile" | "grin", lift and opening): a grin is a smile with parted lips."""
     right, left = points[regions.MOUTH_RIGHT], points[regions.MOUTH_LEFT]
     width = float(np.linalg.norm(left - right))
-    middle = (points[51, 1] + points[57, 1]) / 2
+    middle = (points[UPPER_LIP_TOP, 1] + points[LOWER_LIP_BOTTOM, 1]) / 2
     lift = float(middle - (right[1] + left[1]) / 2) / width
     opening = float(np.linalg.norm(points[regions.LOWER_LIP_INNER]
                                    - points[regions.UPPER_LIP_INNER])) / width
