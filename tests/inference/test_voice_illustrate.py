@@ -76,6 +76,7 @@ def test_a_changed_slot_changes_the_picture_visibly(one, other):
     ("subject", lexicon.SUBJECTS), ("action", lexicon.ACTIONS), ("scene", lexicon.SCENES),
     ("time", lexicon.TIMES), ("style", lexicon.STYLES), ("hair_style", lexicon.HAIR_STYLES),
     ("hair_colour", lexicon.COLOURS), ("eye_colour", lexicon.COLOURS),
+    ("facial_hair", lexicon.FACIAL_HAIR),
 ])
 def test_every_value_the_parser_can_give_can_be_drawn(slot, values):
     plain = illustrate(Slots(), seed=2).image
@@ -134,6 +135,12 @@ def test_a_beard_and_a_moustache_darken_where_they_grow():
     shaved = illustrate(Slots(subject="old man", facial_hair="none"), seed=4).image
     assert (765 - np.median(region(grandfather, old, *upper_lip), axis=0).sum()
             > 765 - np.median(region(shaved, old, *upper_lip), axis=0).sum() + 100)
+    # Said, it is drawn as read: "一个不留胡子的老爷爷" is shaved, "留胡子的男人" bearded.
+    assert np.array_equal(draw("一个不留胡子的老爷爷"),
+                          illustrate(Slots(subject="old man", facial_hair="none",
+                                           without=["beard"])).image)
+    spoken = illustrate(parse_description("一个留胡子的男人"), seed=4).image
+    assert darkness(spoken, chin) > darkness(man(facial_hair="none"), chin) + 150
 
 
 def chin_line(image: np.ndarray, f: Figure) -> int:
