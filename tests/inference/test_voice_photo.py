@@ -133,3 +133,20 @@ def test_many_threads_read_and_draw_what_one_thread_does():
     for (meta, image), photo_ in zip(together, photos):
         alone_meta, alone_image = anime_me(photo_)
         assert meta == alone_meta and np.array_equal(image, alone_image)
+
+
+def test_anime_me_runs_from_a_terminal(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from inference.__main__ import main
+
+    photo_path = tmp_path / "me.jpg"
+    Image.fromarray(with_glasses(data.astronaut())).save(photo_path, quality=92)
+    assert main(["voice", "--photo", str(photo_path), "--subject", "woman",
+                 "--out", str(tmp_path / "out")]) == 0
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["picture"]["drawn"]["accessories"] == ["glasses"]
+    assert metadata["slots"]["subject"] == "woman" and "glasses" in metadata["measured"]
+    assert Image.open(tmp_path / "out" / "picture.png").size == (768, 768)
