@@ -31,7 +31,8 @@ CHEEK_JAW = (2, 14)  # the jaw beside each cheek
 NOSTRILS = (31, 35)  # the nostrils' outer points
 # Glasses: the median over the bridge's columns of the strongest vertical change of grey (Sobel,
 # 0..~1000) must pass BRIDGE_EDGE, and the rims' under the eyes RIM_EDGE. Bare faces: bridge
-# 23..56, rims 36..135; dark or tortoiseshell frames: bridge >= 136, rims >= 158.
+# 23..56, rims 36..135; dark frames: bridge >= 136, rims >= 158; brown frames on Biden's dim
+# face (73) and thin gold ones (58..76) fall short.
 BRIDGE_EDGE, RIM_EDGE = 110.0, 150.0
 # Facial hair: how many L* units (0..100) darker than the cheeks. Bare: <= 15 (the shadow under
 # a nose lit from above); painted moustaches and beards: >= 28.
