@@ -234,6 +234,9 @@ SD_MODEL_DIR = env_str("SD_MODEL_DIR", "")
 # Route diffusion work to the "gpu" queue (run a worker with -Q gpu on a GPU machine).
 GPU_QUEUE = env_bool("GPU_QUEUE", False)
 ANIME_DEFAULT_STYLE = env_str("ANIME_DEFAULT_STYLE", "auto")
+# The AnimeGAN checkpoint that styles a voice picture after SD txt2img: auto (the description's
+# style if installed, else a scene style), none, or a checkpoint's name (inference/voice/painted).
+VOICE_ANIME_STYLE = env_str("VOICE_ANIME_STYLE", "auto")
 
 # --- Live talking head (SillyTavern-extras' routes, backend/talking).
 TALKINGHEAD_SIZE = env_int("TALKINGHEAD_SIZE", 512)  # the square frames' side

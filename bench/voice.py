@@ -1,5 +1,7 @@
 """Time the voice path: ASR of a 5 s spoken description (faster-whisper int8, 2 threads),
-parsing, and the embedded illustration, on descriptions in both languages. Prints Markdown.
+parsing, and the embedded illustration, on descriptions in both languages; "anime me" (slots
+read from a photo, then drawn); and how much of espeak-ng's Mandarin Whisper base understands
+(character error rate). Prints Markdown.
 
     python bench/voice.py                   # 5 runs each
     python bench/voice.py --runs 10
@@ -79,7 +81,59 @@ def main() -> int:
     illustrate(slots[0])
     for text, slot in zip(TEXTS, slots):
         print(row(f"illustration: {text}", *timed(lambda: illustrate(slot), args.runs)))
+    anime_me(args.runs)
+    mandarin()
     return 0
+
+
+def anime_me(runs: int) -> None:
+    """Slots read from the astronaut's photo (512×512), then drawn."""
+    from skimage import data
+
+    from inference.voice.photo import read_slots
+
+    photo = data.astronaut()
+    reading = read_slots(photo)
+    print(row("anime me: read the slots from a 512×512 photo (face, masks, traits)",
+              *timed(lambda: read_slots(photo), runs)))
+    print(row("anime me: draw them", *timed(lambda: illustrate(reading.slots), runs)))
+
+
+MANDARIN = ["一个戴眼镜的黑发男孩在樱花树下看书", "蓝色头发的女孩在海边", "一只黑猫在雪地里睡觉",
+            "戴耳机的红发男孩在城市夜晚", "金发女孩在森林里跑步"]
+
+
+def _edits(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def mandarin() -> None:
+    """espeak-ng's Mandarin (the only Chinese voice offline) through Whisper base, language zh:
+    what comes back, its character error rate, and whether it is Simplified."""
+    import opencc
+
+    from inference.voice import speak
+
+    to_simplified = opencc.OpenCC("t2s")
+
+    print("\n| espeak-ng Mandarin said | Whisper base heard (zh) | CER | Simplified | ASR (s) |")
+    print("| --- | --- | --- | --- | --- |")
+    errors = total = 0
+    for text in MANDARIN:
+        heard = transcribe(speak(text, language="zh"), language="zh")
+        edits = _edits(text, heard.text)
+        errors, total = errors + edits, total + len(text)
+        simplified = to_simplified.convert(heard.text) == heard.text
+        print(f"| {text} | {heard.text} | {edits / len(text):.2f} | {simplified} | "
+              f"{heard.timings['asr']:.2f} |")
+    print(f"\nMandarin character error rate over {len(MANDARIN)} sentences: "
+          f"{errors / total:.2f}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FACES = SHARED / "fixtures" / "faces"
 STACK = os.environ.get("MX_TEST_STACK") or ("services" if os.environ.get("REDIS_URL") else "embedded")
-TERMINAL = {"succeeded", "failed", "blocked", "expired", "held"}  # where a job stops moving
+# Where a job stops moving: ended, held for a moderator, or (voice) waiting for its owner to
+# confirm what was heard.
+TERMINAL = {"succeeded", "failed", "blocked", "expired", "cancelled", "held",
+            "awaiting_confirmation"}
 
 from tests.fakes.wechat import fake_wechat  # noqa: E402,F401 - fixture
 
@@ -100,7 +103,8 @@ class Api:
         return self.client.post(path, data or {}, format="json", **extra)
 
     def wait(self, job_id, timeout: float = 180.0) -> dict:
-        """Poll GET /jobs/{id} until the job stops moving; return its last state."""
+        """Poll GET /jobs/{id} until the job stops moving (``TERMINAL``); return its last
+        state."""
         deadline = time.monotonic() + timeout
         while True:
             body = self.client.get(f"/jobs/{job_id}").json()

@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 
 def warm_up_models() -> dict[str, float]:
-    """Load the face models, NudeNet and the text normaliser; return seconds per part.
+    """Load the face models, NudeNet, the text normaliser and Whisper; return seconds per part.
     A part that fails to load is logged and left to fail loudly in the job that needs it."""
     from moderation.imagecheck import session
     from moderation.textfilter import normalisation_table
@@ -20,9 +20,16 @@ def warm_up_models() -> dict[str, float]:
 
         warm_up()
 
+    def whisper():
+        # One model per process, shared by the worker's threads (transcribe serialises runs).
+        from inference.voice.transcribe import load_whisper
+
+        load_whisper()
+
     parts = {"faces": faces,
              "nudenet": lambda: session(settings.MODERATION_NUDENET_THREADS),
-             "text_normaliser": normalisation_table}
+             "text_normaliser": normalisation_table,
+             "whisper": whisper}
     timings = {}
     for name, load in parts.items():
         start = time.perf_counter()

@@ -3,8 +3,9 @@ slots, an SD prompt, a question to confirm, and a picture.
 
     transcribe(audio) → Transcript        speech to text (faster-whisper, int8, local model)
     describe(text) → Description          slots, prompt, negative prompt, question
-    Description.draw(seed=0)              the picture: SD txt2img with a pipeline folder, else
-                                          the embedded illustrator's 768×768 one
+    Description.draw(seed=0)              the picture: SD txt2img with a pipeline folder (and
+                                          the AnimeGAN pass with a checkpoint), else the
+                                          embedded illustrator's 768×768 one
     speak(question, language=...)         the question as WAV bytes (espeak-ng)
 
 Speech recognition is imported only when used: parsing and drawing need no model.
@@ -36,10 +37,13 @@ class Description:
         return illustrate(self.slots, seed=seed)
 
     def draw(self, *, seed: int = 0, sd_model_dir: str | Path | None = None,
-             progress: Progress = silent):
+             models_dir: str | Path | None = None, anime_style: str = "auto",
+             steps: int | None = None, progress: Progress = silent):
         """The picture: Stable Diffusion txt2img from the prompt where ``sd_model_dir`` holds a
-        pipeline, else the embedded illustrator (768×768). Either result has ``image``,
-        ``engine``, ``seed`` and ``as_metadata()``."""
+        pipeline, then the anime style pass with an AnimeGAN checkpoint from ``models_dir``
+        (``anime_style``: auto, none or a checkpoint's name; see ``painted``); else the embedded
+        illustrator (768×768). Either result has ``image``, ``engine``, ``seed`` and
+        ``as_metadata()``."""
         from inference.diffusion import load_sd_pipeline, sd_available
 
         if not sd_available(sd_model_dir):
@@ -47,10 +51,11 @@ class Description:
             picture = self.illustrate(seed=seed)
             progress("illustrate", 1.0)
             return picture
-        from inference.diffusion.txt2img import txt2img
+        from inference.voice.painted import paint
 
-        return txt2img(load_sd_pipeline(sd_model_dir), prompt=self.prompt,
-                       negative_prompt=self.negative_prompt, seed=seed, progress=progress)
+        return paint(load_sd_pipeline(sd_model_dir), slots=self.slots, prompt=self.prompt,
+                     negative_prompt=self.negative_prompt, seed=seed, models_dir=models_dir,
+                     anime_style=anime_style, steps=steps, progress=progress)
 
     def as_metadata(self) -> dict[str, Any]:
         return {"text": self.text, "slots": self.slots.as_dict(), "prompt": self.prompt,

@@ -75,6 +75,11 @@ ACCESSORIES = {
     "flower": ("发花 头花 花环 花冠 一朵花", "flower crown, hair flower, flower"),
     "crown": ("皇冠 王冠", "crown tiara"),
 }
+# Also read from a photo ("anime me"); said, it is drawn the same way.
+FACIAL_HAIR = {
+    "beard": ("胡子 大胡子 络腮胡 胡须 山羊胡 胡茬", "beard, bearded, stubble, goatee"),
+    "moustache": ("小胡子 八字胡", "moustache, mustache, moustached, mustached"),
+}
 ACTIONS = {
     "reading": ("看书 读书 阅读 看着书 翻书 看小说", "reading, read, reads, book, books, novel"),
     "running": ("跑步 奔跑 跑 飞奔", "running runs run jogging"),
@@ -111,12 +116,12 @@ STYLES = {
     "shinkai": ("新海诚 你的名字 天气之子", "shinkai, makoto shinkai, your name"),
     "paprika": ("今敏 红辣椒 paprika", "paprika, satoshi kon"),
 }
-NEGATIONS = ("不 没 没有 无 别 不要 不戴 没戴 不穿 没穿", "no not without doesn't don't isn't "
+NEGATIONS = ("不 没 没有 无 别 不要 不戴 没戴 不穿 没穿 不留 没留", "no not without doesn't don't isn't "
              "never nor")
 # Words that carry no slot: measure words, verbs of wearing, particles, polite requests. They are
 # consumed so that what is left over is a word we truly do not know.
 FILLERS = (
-    "的 地 得 一 个 一个 一位 位 只 一只 名 一名 在 于 下 上 里 中 边 旁 前 着 了 和 与 跟 及 还 也 "
+    "的 地 得 一 个 一个 一位 位 只 一只 名 一名 在 于 下 上 里 中 边 旁 前 着 了 和 与 跟 及 还 也 留 "
     "戴 戴着 穿 穿着 是 有 拿 拿着 很 非常 超 特别 帮我 请 我想要 我要 想要 生成 画 画一个 画一张 "
     "一张 张 的图 张图 一张图 图片 照片 头像 看 件 一件 条 一条 顶 一顶 副 一副 双 一双 套 一套 色 颜色 长着 留着 它 正在 在那里 站 站着 坐 坐着 树下 树 的样子 "
     "风格 画风 动漫 二次元 可爱 可爱的 漂亮 美丽 好看 那 这 些 把 但是 但 可是 而且 并且 然后",
@@ -140,6 +145,7 @@ ZH = {
     "glasses": "眼镜", "sunglasses": "墨镜", "hat": "帽子", "straw hat": "草帽",
     "beanie": "毛线帽", "witch hat": "巫师帽", "headphones": "耳机", "cat ears": "猫耳",
     "bunny ears": "兔耳", "scarf": "围巾", "ribbon": "蝴蝶结", "flower": "头花", "crown": "皇冠",
+    "beard": "胡子", "moustache": "小胡子",
     "reading": "看书", "running": "奔跑", "waving": "挥手", "eating": "吃东西",
     "sleeping": "睡觉", "singing": "唱歌", "drinking": "喝饮料", "smiling": "微笑",
     "playing guitar": "弹吉他", "listening to music, music": "听音乐",

@@ -39,6 +39,11 @@ class Slots:
     scene: str | None = None
     time: str | None = None
     style: str | None = None
+    # Read from a photo ("anime me"); None where nothing said or read.
+    face_shape: str | None = None  # round, oval, long, square
+    skin_tone: str | None = None  # fair, light, tan, brown, deep
+    facial_hair: str | None = None  # none, moustache, beard
+    expression: str | None = None  # neutral, smile, grin
     unknown: list[str] = field(default_factory=list)
     language: str = "en"
     assumed: list[str] = field(default_factory=list)  # slots filled by default, not heard
@@ -88,7 +93,8 @@ def _index() -> tuple[dict[str, tuple[str, str, str | None]], int]:
     tables = [("subject", lexicon.SUBJECTS), ("colour", lexicon.COLOURS),
               ("clothes", lexicon.CLOTHES), ("accessory", lexicon.ACCESSORIES),
               ("action", lexicon.ACTIONS), ("scene", lexicon.SCENES), ("time", lexicon.TIMES),
-              ("style", lexicon.STYLES), ("length", lexicon.HAIR_LENGTHS)]
+              ("style", lexicon.STYLES), ("length", lexicon.HAIR_LENGTHS),
+              ("facial_hair", lexicon.FACIAL_HAIR)]
     for kind, table in tables:
         for value, (zh, en) in table.items():
             add(kind, value, zh, en)
@@ -191,7 +197,7 @@ def parse_description(text: str) -> Slots:
     for i, token in enumerate(tokens):
         if token.kind == "negation":
             target, _ = _neighbour(tokens, i, +1)
-            if target >= 0 and tokens[target].kind in ("accessory", "clothes"):
+            if target >= 0 and tokens[target].kind in ("accessory", "clothes", "facial_hair"):
                 excluded.add(target)
         elif token.kind == "subject" and not heard_subject:
             slots.subject, heard_subject = token.value, True
@@ -205,6 +211,12 @@ def parse_description(text: str) -> Slots:
                 slots.hair_style = slots.hair_style or token.value
             else:
                 slots.unknown.append(token.text)
+        elif token.kind == "facial_hair":  # "不留胡子": none, and none in the prompt either
+            if i in excluded:
+                slots.facial_hair = "none"
+                slots.without.append(token.value)
+            else:
+                slots.facial_hair = slots.facial_hair or token.value
         elif token.kind in ("action", "scene", "time", "style"):
             if getattr(slots, token.kind) is None:
                 setattr(slots, token.kind, token.value)

@@ -1,6 +1,7 @@
 """Slots read from a photo ("anime me", issue #15), so that the illustrator that draws a spoken
 description can draw the person in it: hair colour and length from the hair mask of the
-painted anime style (``inference/anime/hair.py``), iris colour from its eye reader.
+painted anime style (``inference/anime/hair.py``), iris colour from its eye reader, and
+glasses, facial hair, face shape, skin tone and expression (``face_traits``).
 
 The hair colour is named from the mask's median in CIE Lab: a grey or white head has almost
 no chroma, which a dark or brown one cannot be told from by lightness alone (grey hair in the
@@ -18,7 +19,8 @@ from inference.errors import InferenceError
 from inference.faces import regions
 from inference.faces.align import align_face
 from inference.faces.detect import detect_faces
-from inference.voice.parse import Slots
+from inference.voice import face_traits
+from inference.voice.parse import Item, Slots
 
 SQUARE = 512  # the aligned face square the masks are computed in
 # Hair whose mask covers less of the square than this is too little to have a colour (bald).
@@ -63,6 +65,19 @@ def _skin_outline(shape, points: np.ndarray) -> np.ndarray:
     return outline
 
 
+def _read_traits(slots: Slots, measured: dict, square: np.ndarray, lab: np.ndarray,
+                 points: np.ndarray) -> None:
+    evidence = face_traits.glasses_evidence(square, points)
+    if face_traits.wears_glasses(evidence):
+        slots.accessories.append(Item("glasses"))
+    slots.facial_hair, darker = face_traits.facial_hair(lab, points)
+    slots.skin_tone, ita = face_traits.skin_tone(lab, points)
+    slots.face_shape, ratios = face_traits.face_shape(points)
+    slots.expression, mouth = face_traits.expression(points)
+    measured.update({"glasses": evidence, "darker_than_cheeks": darker, "skin_ita": ita,
+                     "face_ratios": ratios, "mouth": mouth})
+
+
 def read_slots(rgb: np.ndarray, *, subject: str = "girl") -> PhotoReading:
     """The slots of the most prominent face in an RGB photo. Raises ``no_face`` without one."""
     faces = detect_faces(rgb)
@@ -90,4 +105,5 @@ def read_slots(rgb: np.ndarray, *, subject: str = "girl") -> PhotoReading:
     family = eyes.iris_family(square, points[regions.RIGHT_EYE], points[regions.LEFT_EYE])
     slots.eye_colour = EYE_COLOURS[family]
     measured["iris"] = family
+    _read_traits(slots, measured, square, lab, points)
     return PhotoReading(slots=slots, measured=measured)

@@ -36,6 +36,8 @@ def sd_prompt(slots: Slots) -> tuple[str, str]:
         tags.append(f"{slots.eye_colour} eyes")
     for item in slots.clothes + slots.accessories:
         tags.append(f"{item.colour} {item.kind}" if item.colour else item.kind)
+    if slots.facial_hair in ("beard", "moustache"):
+        tags.append(slots.facial_hair)
     if slots.action:
         tags.append(slots.action)
     if slots.scene:

@@ -41,7 +41,10 @@ def question_zh(slots: Slots) -> str:
             for item in slots.accessories]
     worn += [f"穿{ZH[item.colour]}色{ZH[item.kind]}" if item.colour else f"穿{ZH[item.kind]}"
              for item in slots.clothes]
-    worn += [f"不戴{ZH[kind]}" for kind in slots.without]
+    if slots.facial_hair in ("beard", "moustache"):
+        worn.append(f"留{ZH[slots.facial_hair]}")
+    worn += [(f"不留{ZH[kind]}" if kind in ("beard", "moustache") else f"不戴{ZH[kind]}")
+             for kind in slots.without]
     eyes = f"{ZH[slots.eye_colour]}眼睛" if slots.eye_colour else ""
     looks = _zh_hair(slots) + ("、" if eyes and _zh_hair(slots) else "") + eyes
     measure = "只" if slots.subject in ANIMALS else "位"
@@ -74,6 +77,8 @@ def question_en(slots: Slots) -> str:
         looks.append(f"{slots.eye_colour} eyes")
     looks += [_with_article(f"{item.colour} {item.kind}" if item.colour else item.kind)
               for item in slots.accessories + slots.clothes]
+    if slots.facial_hair in ("beard", "moustache"):
+        looks.append(_with_article(slots.facial_hair))
     looks += [f"no {kind}" for kind in slots.without]
     who = {"old man": "an old man", "old woman": "an old woman"}.get(slots.subject,
                                                                        f"a {slots.subject}")

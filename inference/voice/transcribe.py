@@ -7,6 +7,7 @@ characters: Whisper writes Traditional about as often.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,13 @@ from inference.voice.model_files import check_model_dir
 LANGUAGES = ("auto", "zh", "en")
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 30  # Whisper hears 30 s at a time
+# The most tokens a clip can need: speech runs under ~5 Chinese characters (~10 tokens) a second.
+# A bound from the clip's length stops a decoder caught repeating one token (it happens on
+# synthetic Mandarin) after a few dozen tokens instead of Whisper's 224.
+TOKENS_PER_SECOND, TOKENS_AT_LEAST = 12, 16
+# Spaces Whisper puts between Chinese characters; those beside a Latin word stay.
+_CJK = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_CJK_SPACE = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
 
 
 @dataclass
@@ -57,14 +65,24 @@ class _LoadedWhisper:
         self.lock = threading.Lock()
 
 
+_loading = threading.Lock()  # two threads asking at once must not load two copies
+
+
 @lru_cache(maxsize=2)
-def _load(folder: Path, threads: int) -> _LoadedWhisper:
+def _loaded(folder: Path, threads: int) -> _LoadedWhisper:
     return _LoadedWhisper(check_model_dir(folder), threads)
 
 
-def load_whisper(model_dir: Path | str | None = None, threads: int | None = None) -> None:
-    """Load the model now (a worker's start) instead of on the first transcription."""
-    _load(Path(model_dir or whisper_model_dir()).resolve(), threads or whisper_threads())
+def _load(folder: Path, threads: int) -> _LoadedWhisper:
+    with _loading:
+        return _loaded(folder, threads)
+
+
+def load_whisper(model_dir: Path | str | None = None, threads: int | None = None) -> str:
+    """Load the model now (a worker's start) instead of on the first transcription; returns
+    its engine name."""
+    return _load(Path(model_dir or whisper_model_dir()).resolve(),
+                 threads or whisper_threads()).engine
 
 
 def read_audio(source: str | Path | BinaryIO | bytes) -> np.ndarray:
@@ -132,7 +150,9 @@ def _run(model, samples: np.ndarray, language: str | None) -> tuple[str, str, fl
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
                           language=language)
     prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-    result = model.model.generate(encoder_output, [prompt], beam_size=1, max_length=224,
+    seconds = len(samples) / SAMPLE_RATE
+    longest = min(224, int(TOKENS_AT_LEAST + TOKENS_PER_SECOND * seconds))
+    result = model.model.generate(encoder_output, [prompt], beam_size=1, max_length=longest,
                                   suppress_blank=True,
                                   suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))[0]
     tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
@@ -158,7 +178,7 @@ def transcribe(audio: np.ndarray | str | Path | BinaryIO | bytes, *, language: s
         text, heard, context = _run(loaded.model, samples,
                                     None if language == "auto" else language)
     if heard == "zh":
-        text = normalize_text(text).replace(" ", "")
+        text = _CJK_SPACE.sub("", normalize_text(text))
     finished = time.perf_counter()
     return Transcript(text=text, language=heard, engine=loaded.engine,
                       duration=len(samples) / SAMPLE_RATE, context=context,

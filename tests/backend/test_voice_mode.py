@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 import uuid
 from datetime import timedelta
 
@@ -24,23 +23,10 @@ from tests.backend.test_websocket import auth, server, settled  # noqa: F401 - f
 pytestmark = pytest.mark.django_db
 
 BOY = "一个戴眼镜的黑发男孩在樱花树下看书"
-STOPS = {"awaiting_confirmation", "succeeded", "failed", "blocked", "cancelled", "held"}
-
-
-def wait(api, job_id, timeout: float = 180.0) -> dict:
-    """The job once it stops moving (awaiting confirmation counts: it waits for its owner)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        body = api.get(f"/jobs/{job_id}").json()
-        if body["state"] in STOPS or time.monotonic() > deadline:
-            return body
-        time.sleep(0.2)
-
-
 def describe(api, text: str = BOY) -> dict:
     response = api.post("/generate", {"mode": "voice", "text": text})
     assert response.status_code == 202, response.content
-    return wait(api, response.json()["job_id"])
+    return api.wait(response.json()["job_id"])
 
 
 def downloaded(api, result: dict) -> bytes:
@@ -69,7 +55,7 @@ def test_a_typed_description_is_asked_about_then_drawn(login, jobs_worker):
 
     confirmed = api.post(f"/jobs/{job['id']}/confirm", {"confirm": True})
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "queued"
-    done = wait(api, job["id"])
+    done = api.wait(job["id"])
     assert done["state"] == "succeeded", done
     [picture] = [r for r in done["results"] if r["kind"] == "picture"]
     image = Image.open(io.BytesIO(downloaded(api, picture)))
@@ -155,7 +141,7 @@ def spoken_job(api, sentence: str) -> dict:
     response = api.post("/generate", {"mode": "voice", "inputs": {"voice": upload.json()["id"]},
                                       "params": {"language": "en"}})
     assert response.status_code == 202, response.content
-    return wait(api, response.json()["job_id"])
+    return api.wait(response.json()["job_id"])
 
 
 def test_a_recording_is_transcribed_and_described(login, jobs_worker):
@@ -209,11 +195,16 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
     upload = api.upload(fixture_photo("biden.jpg").read_bytes()).json()["id"]
     response = api.generate(upload, "anime", {"style": "illustrated", "subject": "old man"})
     assert response.status_code == 202, response.content
-    job = wait(api, response.json()["job_id"])
+    job = api.wait(response.json()["job_id"])
     assert job["state"] == "succeeded", job
     slots = job["metadata"]["slots"]
     assert (slots["hair_colour"], slots["eye_colour"], slots["subject"]) == (
         "grey", "blue", "old man")
+    # Clean-shaven, bare-faced and not smiling, as in the photo: no grandfather's moustache.
+    assert (slots["facial_hair"], slots["accessories"], slots["expression"]) == (
+        "none", [], "neutral")
+    assert job["metadata"]["measured"]["glasses"]["bridge"] < 110
+    assert job["metadata"]["drawn"]["facial_hair"] == "none"
     picture, thumbnail = job["results"]
     assert thumbnail["kind"] == "thumbnail" and max(thumbnail["width"], thumbnail["height"]) <= 256
     assert (picture["width"], picture["height"]) == (768, 768)
@@ -233,7 +224,7 @@ def test_a_typed_text_held_once_is_not_screened_again_when_approved(login, setti
     job_id = response.json()["job_id"]
     case_id = Job.objects.get(id=job_id).moderation_case_id
     assert staff.post(f"/moderation/cases/{case_id}/approve", {"reason": "ok"}).status_code == 200
-    assert wait(api, job_id)["state"] == "awaiting_confirmation"
+    assert api.wait(job_id)["state"] == "awaiting_confirmation"
 
 
 # --- The websocket, against the live server and its fixtures (see test_websocket.py).
@@ -279,3 +270,27 @@ def test_the_socket_closes_on_a_cancellation(server, settled):  # noqa: F811
     job_id = user.http.post("/generate", json={"mode": "voice", "text": BOY}).json()["job_id"]
     events = asyncio.run(answer_while_listening(server, user, job_id, [{"confirm": False}]))
     assert [e["state"] for e in events][-2:] == ["awaiting_confirmation", "cancelled"], events
+
+
+def test_with_sd_and_a_checkpoint_the_picture_is_painted_then_styled(login, settings,
+                                                                     inprocess_jobs,
+                                                                     tmp_path):
+    import torch
+
+    from tests.inference.test_anime_generator import random_generator
+    from tests.inference.tiny_sd import build_tiny_sd
+
+    settings.SD_MODEL_DIR = str(build_tiny_sd(tmp_path / "tiny-anime"))
+    settings.MODELS_DIR = tmp_path / "models"
+    (settings.MODELS_DIR / "animegan").mkdir(parents=True)
+    torch.save(random_generator().state_dict(), settings.MODELS_DIR / "animegan" / "paprika.pt")
+    api = login()
+    job = describe(api, "a girl with blue hair on the beach, paprika")
+    assert api.post(f"/jobs/{job['id']}/confirm", {"confirm": True}).status_code == 200
+    done = api.wait(job["id"])
+    assert done["state"] == "succeeded", done
+    assert done["engine"].startswith("sd:tiny-anime@") and "+animegan:paprika@" in done["engine"]
+    models = done["metadata"]["models"]
+    assert models["sd"]["folder"] == "tiny-anime" and models["animegan"]["file"] == "paprika.pt"
+    [picture] = [r for r in done["results"] if r["kind"] == "picture"]
+    assert picture["engine"] == done["engine"]

@@ -76,6 +76,7 @@ def test_a_changed_slot_changes_the_picture_visibly(one, other):
     ("subject", lexicon.SUBJECTS), ("action", lexicon.ACTIONS), ("scene", lexicon.SCENES),
     ("time", lexicon.TIMES), ("style", lexicon.STYLES), ("hair_style", lexicon.HAIR_STYLES),
     ("hair_colour", lexicon.COLOURS), ("eye_colour", lexicon.COLOURS),
+    ("facial_hair", lexicon.FACIAL_HAIR),
 ])
 def test_every_value_the_parser_can_give_can_be_drawn(slot, values):
     plain = illustrate(Slots(), seed=2).image
@@ -92,3 +93,93 @@ def test_every_garment_and_accessory_can_be_worn(subject):
         assert illustrate(Slots(subject=subject, clothes=[Item(kind, "red")])).image.ndim == 3
     for kind in lexicon.ACCESSORIES:
         assert illustrate(Slots(subject=subject, accessories=[Item(kind)])).image.ndim == 3
+
+
+# What "anime me" reads from a photo is drawn too: each trait measured where it is drawn.
+def region(image: np.ndarray, f: Figure, dx: tuple[float, float], dy: tuple[float, float]):
+    """Pixels between two offsets from the head's centre, as fractions of the face's
+    half-width (x) and chin distance (y)."""
+    x0, x1 = (int(f.cx + d * f.half_width) for d in dx)
+    y0, y1 = (int(f.cy + d * f.chin) for d in dy)
+    return image[y0:y1, x0:x1].reshape(-1, 3).astype(float)
+
+
+def man(**traits) -> np.ndarray:
+    return illustrate(Slots(subject="man", **traits), seed=4).image
+
+
+@pytest.mark.parametrize("darker, lighter", [("brown", "fair"), ("deep", "tan"),
+                                              ("tan", "light")])
+def test_the_skin_tone_read_from_a_photo_colours_the_skin(darker, lighter):
+    f = Figure.for_subject("man")
+    cheek = (0.1, 0.3), (0.48, 0.56)  # below the eye, between the nose and the blush
+    dark, light = (np.median(region(man(skin_tone=tone), f, *cheek), axis=0).sum()
+                   for tone in (darker, lighter))
+    assert light - dark > 40, (dark, light)
+
+
+def test_a_beard_and_a_moustache_darken_where_they_grow():
+    f = Figure.for_subject("man")
+    chin, upper_lip = ((-0.2, 0.2), (0.88, 0.97)), ((-0.2, 0.2), (0.66, 0.74))
+
+    def darkness(image, where):
+        return 765 - np.median(region(image, f, *where), axis=0).sum()
+
+    bare, moustache, beard = (man(facial_hair=kind) for kind in ("none", "moustache", "beard"))
+    assert darkness(beard, chin) > darkness(bare, chin) + 150
+    assert darkness(moustache, chin) == pytest.approx(darkness(bare, chin), abs=5)
+    assert darkness(moustache, upper_lip) > darkness(bare, upper_lip) + 100
+    # An old man wears a moustache unless the photo says he has none.
+    old = Figure.for_subject("old man")
+    grandfather = illustrate(Slots(subject="old man"), seed=4).image
+    shaved = illustrate(Slots(subject="old man", facial_hair="none"), seed=4).image
+    assert (765 - np.median(region(grandfather, old, *upper_lip), axis=0).sum()
+            > 765 - np.median(region(shaved, old, *upper_lip), axis=0).sum() + 100)
+    # Said, it is drawn as read: "一个不留胡子的老爷爷" is shaved, "留胡子的男人" bearded.
+    assert np.array_equal(draw("一个不留胡子的老爷爷"),
+                          illustrate(Slots(subject="old man", facial_hair="none",
+                                           without=["beard"])).image)
+    spoken = illustrate(parse_description("一个留胡子的男人"), seed=4).image
+    assert darkness(spoken, chin) > darkness(man(facial_hair="none"), chin) + 150
+
+
+def chin_line(image: np.ndarray, f: Figure) -> int:
+    """The row of the ink line at the bottom of the chin, just beside the mouth."""
+    top, bottom = int(f.cy + 0.85 * f.chin), int(f.cy + 1.2 * f.chin)
+    return top + int(image[top:bottom, int(f.cx) + 22].astype(int).sum(axis=1).argmin())
+
+
+def test_the_face_shape_changes_the_head():
+    f = Figure.for_subject("man")
+    oval, long_, round_ = (man(face_shape=shape) for shape in ("oval", "long", "round"))
+    assert chin_line(long_, f) > chin_line(oval, f) + 8
+    assert chin_line(round_, f) < chin_line(oval, f) - 8
+    square = np.abs(man(face_shape="square").astype(int) - oval.astype(int)).max(axis=2) > 40
+    assert square.sum() > 1000, square.sum()
+
+
+def test_the_expression_is_drawn():
+    f = Figure.for_subject("man")
+    mouth = (-0.15, 0.15), (0.72, 0.86)
+    shares = {}
+    for expression in ("neutral", "smile", "grin"):
+        pixels = region(man(expression=expression), f, *mouth)
+        shares[expression] = ((pixels.sum(axis=1) > 740).mean(),  # teeth
+                              (np.abs(pixels - [168, 52, 63]).sum(axis=1) < 40).mean())  # mouth
+    assert shares["grin"][0] > 0.05 and shares["grin"][1] > 0.05, shares
+    assert shares["smile"][1] == shares["neutral"][1] == 0.0, shares
+    assert not np.array_equal(man(expression="neutral"), man(expression="smile"))
+
+
+def test_anime_me_draws_the_glasses_and_beard_found_in_the_photo():
+    from skimage import data
+
+    from inference.voice.photo import read_slots
+    from tests.inference.photo_evidence import with_beard, with_glasses
+
+    plain = read_slots(data.astronaut(), subject="girl").slots
+    dressed = read_slots(with_beard(with_glasses(data.astronaut())), subject="girl").slots
+    assert (dressed.facial_hair, [item.kind for item in dressed.accessories]) == (
+        "beard", ["glasses"])
+    bare, worn = illustrate(plain).image, illustrate(dressed).image
+    assert glasses_bridge(worn) > glasses_bridge(bare) + 40

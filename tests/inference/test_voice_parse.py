@@ -130,3 +130,26 @@ def test_the_question_is_asked_in_the_users_language():
 def test_nothing_heard_still_gives_a_picture_to_confirm():
     slots = parse_description("嗯……")
     assert slots.subject == "girl" and slots.assumed == ["subject"]
+
+
+@pytest.mark.parametrize("text, facial_hair, without", [
+    ("一个留胡子的男人在海边", "beard", []),
+    ("留着小胡子的大叔", "moustache", []),
+    ("络腮胡的老爷爷", "beard", []),
+    ("一个不留胡子的老爷爷", "none", ["beard"]),
+    ("没留胡子的大叔", "none", ["beard"]),
+    ("a man with a beard and glasses", "beard", []),
+    ("an old man with a moustache reading", "moustache", []),
+    ("a man without a beard", "none", ["beard"]),
+    ("留长发的女孩", None, []),
+])
+def test_facial_hair_is_heard_and_asked_about(text, facial_hair, without):
+    description = describe(text)
+    slots = description.slots
+    assert (slots.facial_hair, slots.without, slots.unknown) == (facial_hair, without, [])
+    if facial_hair in ("beard", "moustache"):
+        assert facial_hair in description.prompt
+        assert ("胡子" if slots.language == "zh" else facial_hair) in description.question
+    if without:
+        assert "beard" in description.negative_prompt
+        assert ("不留胡子" if slots.language == "zh" else "no beard") in description.question

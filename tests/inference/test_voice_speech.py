@@ -113,3 +113,59 @@ def test_a_short_clip_is_encoded_in_a_short_context_unless_told_otherwise(monkey
     padded = np.concatenate([read_audio(clip), np.zeros(12 * SAMPLE_RATE, np.float32)])
     monkeypatch.delenv("WHISPER_CONTEXT_SECONDS")
     assert transcribe(padded, language="en").context > 15.0  # the clip and 2 s to spare
+
+
+def test_one_model_serves_many_threads_and_hears_what_it_hears_alone(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from inference.voice import transcribe as module
+
+    sentences = ["a girl with blue hair and glasses on the beach",
+                 "a boy with red hair wearing headphones in the snow",
+                 "a cat sleeping in the forest at night"]
+    clips = [read_audio(spoken(sentence)) for sentence in sentences] * 2
+    # A thread count no other test uses: a fresh entry, loaded by whichever thread comes first.
+    loads = []
+    original = module._LoadedWhisper.__init__
+
+    def counted(self, *args, **kwargs):
+        loads.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(module._LoadedWhisper, "__init__", counted)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda clip: transcribe(clip, language="en", threads=3).text,
+                                 clips))
+    assert len(loads) == 1  # six threads at once, one model
+    alone = [transcribe(clip, language="en", threads=3).text for clip in clips]
+    assert together == alone
+    assert all("hair" in text.lower() for text in together[:2])
+
+
+def test_traditional_characters_heard_come_back_simplified(monkeypatch):
+    from inference.voice import transcribe as module
+
+    # Whisper writes Traditional Chinese about as often as Simplified.
+    monkeypatch.setattr(module, "_run", lambda model, samples, language: (
+        "一個戴眼鏡的黑髮男孩在櫻花樹下看書", "zh", 10.0))
+    heard = transcribe(np.zeros(SAMPLE_RATE, np.float32), language="zh")
+    assert heard.text == "一个戴眼镜的黑发男孩在樱花树下看书"
+    assert describe(heard.text).slots.hair_colour == "black"
+
+
+def test_chinese_loses_the_spaces_between_characters_but_not_between_words(monkeypatch):
+    from inference.voice import transcribe as module
+
+    monkeypatch.setattr(module, "_run", lambda model, samples, language: (
+        "我 想要 一個 戴 headphones 的 女孩", "zh", 10.0))
+    heard = transcribe(np.zeros(SAMPLE_RATE, np.float32), language="zh")
+    assert heard.text == "我想要一个戴 headphones 的女孩"
+
+
+def test_a_decoder_repeating_itself_stops_at_the_clips_length():
+    # Whisper base hears this synthetic Mandarin as one character repeated without end; the
+    # clip's 3 s allow 16 + 12 × 3 tokens, not Whisper's 224.
+    audio = speak("蓝色头发的女孩在海边", language="zh")
+    heard = transcribe(audio, language="zh")
+    assert len(heard.text) <= 16 + 12 * heard.duration, heard.text
+    assert heard.text == normalize_text(heard.text).replace(" ", "")

@@ -60,3 +60,55 @@ def test_a_description_is_drawn_by_sd_with_a_pipeline_and_by_the_illustrator_wit
     assert description.draw(seed=1, sd_model_dir=model_dir).engine.startswith("sd:tiny-anime@")
     embedded = description.draw(seed=1, sd_model_dir=None)
     assert embedded.engine.startswith("illustrator") and embedded.image.shape == (768, 768, 3)
+
+
+# The anime style pass after txt2img, with tiny random AnimeGAN checkpoints installed.
+@pytest.fixture(scope="module")
+def anime_models(tmp_path_factory):
+    import torch
+
+    from tests.inference.test_anime_generator import random_generator
+
+    folder = tmp_path_factory.mktemp("anime-models")
+    (folder / "animegan").mkdir()
+    for seed, name in enumerate(("paprika", "hayao")):
+        torch.save(random_generator(seed).state_dict(), folder / "animegan" / f"{name}.pt")
+    return folder
+
+
+def test_the_painted_picture_gets_the_anime_pass_and_says_which_models_made_it(
+        model_dir, anime_models):
+    description = describe("a girl with blue hair on the beach at sunset")
+    styled = description.draw(seed=2, sd_model_dir=model_dir, models_dir=anime_models, steps=2)
+    plain = description.draw(seed=2, sd_model_dir=model_dir, models_dir=anime_models, steps=2,
+                             anime_style="none")
+    handle = load_sd_pipeline(model_dir, device="cpu")
+    raw = txt2img(handle, prompt=description.prompt,
+                  negative_prompt=description.negative_prompt, steps=2, seed=2)
+    assert np.array_equal(plain.image, raw.image) and plain.engine == raw.engine
+    assert styled.image.shape == raw.image.shape
+    assert np.abs(styled.image.astype(int) - raw.image.astype(int)).mean() > 5
+    sd, animegan = styled.engine.split("+animegan:")
+    assert sd == raw.engine and animegan.startswith("paprika@")
+    meta = styled.as_metadata()
+    assert meta["models"]["sd"] == {"engine": raw.engine, "folder": "tiny-anime"}
+    assert meta["models"]["animegan"]["file"] == "paprika.pt"
+    assert meta["anime_pass"]["path"] == "animegan" and meta["anime_pass"]["mode"] == "full"
+    assert meta["diffusion"]["steps"] == 2 and "anime_pass" not in plain.as_metadata()
+
+
+def test_the_anime_pass_follows_the_described_style(model_dir, anime_models, tmp_path):
+    from inference.errors import InferenceError
+    from inference.voice.painted import anime_pass_style
+
+    ghibli = describe("宫崎骏风格的女孩在森林里")
+    assert ghibli.slots.style == "ghibli"
+    assert anime_pass_style(ghibli.slots, anime_models) == "hayao"
+    assert anime_pass_style(describe("a girl").slots, anime_models) == "paprika"
+    assert anime_pass_style(describe("a girl").slots, tmp_path) is None  # none installed
+    assert anime_pass_style(ghibli.slots, anime_models, "paprika") == "paprika"
+    with pytest.raises(InferenceError) as error:
+        anime_pass_style(ghibli.slots, anime_models, "shinkai")
+    assert error.value.code == "unknown_style"
+    drawn = ghibli.draw(seed=1, sd_model_dir=model_dir, models_dir=anime_models, steps=1)
+    assert "+animegan:hayao@" in drawn.engine

@@ -9,7 +9,8 @@ from backend.jobs.pipelines import Output, Pipeline, PipelineInput, register
 from inference.voice.prompt import SUBJECT_TAGS
 
 # Beside the painted styles: the voice illustrator drawing what it reads from the photo (hair
-# colour and length, eye colour), as it draws a spoken description.
+# colour and length, eye colour, glasses, facial hair, face shape, skin tone, expression), as it
+# draws a spoken description.
 ILLUSTRATED = "illustrated"
 
 
@@ -84,5 +85,6 @@ def run(job: PipelineInput) -> list[Output]:
 
 register(Pipeline(mode="anime", queue="cpu", params=AnimeParams, run=run,
                   description="Photo to anime avatar (face) or anime picture (full); style "
-                              "illustrated draws the person's hair and eyes as the voice "
-                              "illustrator would (768×768)."))
+                              "illustrated draws the person's hair, eyes, glasses, facial hair, "
+                              "face shape, skin tone and expression as the voice illustrator "
+                              "would (768×768)."))

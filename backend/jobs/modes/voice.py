@@ -79,7 +79,9 @@ def _draw(job: PipelineInput) -> list[Output]:
                               prompt=stored["prompt"], negative_prompt=stored["negative_prompt"],
                               question=stored["question"])
     picture = description.draw(seed=job.params.get("seed", 0),
-                               sd_model_dir=settings.SD_MODEL_DIR or None, progress=job.progress)
+                               sd_model_dir=settings.SD_MODEL_DIR or None,
+                               models_dir=settings.MODELS_DIR,
+                               anime_style=settings.VOICE_ANIME_STYLE, progress=job.progress)
     metadata = {**stored, **picture.as_metadata(), "confirmed": True}
     return [Output.from_image(Image.fromarray(picture.image), kind="picture",
                               engine=picture.engine, metadata=metadata)]

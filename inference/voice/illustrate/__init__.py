@@ -2,7 +2,8 @@
 
 ``illustrate(slots, seed=...)`` gives a 768×768 RGB picture, the same for the same slots and
 seed: a bust of the subject (or a chibi cat or dog) in front of the scene, with the hair, eyes,
-clothes, accessories and a hint of the action asked for, graded to the style's palette.
+clothes, accessories and a hint of the action asked for, graded to the style's palette. From a
+photo ("anime me") it also draws the face shape, skin tone, facial hair and expression read there.
 """
 from __future__ import annotations
 
@@ -79,7 +80,11 @@ def resolved(slots: Slots) -> dict[str, Any]:
             "accessories": [(item.kind, item.colour) for item in slots.accessories],
             "action": slots.action, "scene": slots.scene,
             "time": slots.time or ("night" if slots.scene == "space" else "day"),
-            "style": slots.style}
+            "style": slots.style, "face_shape": slots.face_shape or "oval",
+            "skin_tone": slots.skin_tone or "fair",
+            "facial_hair": slots.facial_hair or ("moustache" if slots.subject == "old man"
+                                                 else "none"),
+            "expression": slots.expression}
 
 
 def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
@@ -120,17 +125,22 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
             props.scarf(canvas, figure, colour_of("scarf"))
         wear_on_face_and_head()
     else:
-        figure = character.Figure.for_subject(drawn["subject"])
+        figure = character.Figure.for_subject(drawn["subject"]).shaped(drawn["face_shape"],
+                                                                        drawn["skin_tone"])
         hair.back(canvas, figure, drawn["hair_style"], hair_colour, rng)
         character.body(canvas, figure, drawn["clothes"],
                        rgb(character.CLOTH_COLOURS[drawn["clothes_colour"]]))
         if "scarf" in worn:
             props.scarf(canvas, figure, colour_of("scarf"))
         face_cover = character.face(canvas, figure)
+        if drawn["facial_hair"] == "beard":
+            character.beard(canvas, figure, hair_colour, rng)
         character.blush(canvas, figure)
         character.eyes(canvas, figure, eye_colour, closed=closed, look_down=action == "reading")
-        character.nose_mouth(canvas, figure, open_mouth=action in (
+        character.nose_mouth(canvas, figure, expression=drawn["expression"], open_mouth=action in (
             "eating", "singing", "waving", "running", "smiling"))
+        if drawn["facial_hair"] in ("moustache", "beard"):
+            character.moustache(canvas, figure, hair_colour)
         for kind in ("cat ears", "bunny ears"):
             if kind in worn:
                 props.ears(canvas, figure, kind, colour_of(kind))

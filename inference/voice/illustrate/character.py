@@ -6,7 +6,7 @@ proportions), so that a child's rounder face or an adult's longer one moves ever
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,6 +27,15 @@ EYE_COLOURS = {
 }
 CLOTH_COLOURS = {**HAIR_COLOURS, "black": "#33324a", "white": "#f6f6fa", "blonde": "#f2d36b"}
 SKIN, SKIN_SHADOW = rgb("#ffe4d6"), rgb("#f1b7a6")
+# The skin tones a photo can be read as (``face_traits.SKIN_TONES``): a base and its shadow,
+# kept a little lighter and warmer than life, as anime skin is.
+SKIN_TONES = {"fair": (SKIN, SKIN_SHADOW), "light": (rgb("#fcd8bf"), rgb("#eba98f")),
+              "tan": (rgb("#efbf98"), rgb("#d59272")), "brown": (rgb("#c98d66"), rgb("#a86b4c")),
+              "deep": (rgb("#9a6446"), rgb("#7a4a33"))}
+# How each face shape changes the head: (half-width, chin, jaw fullness 0..1). Oval is the
+# default head; the jaw's fullness pulls the chin's curve out towards the cheeks.
+FACE_SHAPES = {"oval": (0, 0, 0.5), "round": (8, -14, 0.72), "long": (-8, 16, 0.42),
+               "square": (4, -4, 0.9)}
 INK = rgb("#4a2f3a")
 
 
@@ -42,6 +51,9 @@ class Figure:
     feminine: bool = True
     adult: bool = False
     old: bool = False
+    jaw: float = 0.5  # how full the jaw is: 0.5 an oval face, towards 1 a square one
+    skin: Colour = SKIN
+    skin_shadow: Colour = SKIN_SHADOW
 
     @classmethod
     def for_subject(cls, subject: str) -> "Figure":
@@ -51,6 +63,13 @@ class Figure:
         if subject == "child":
             return cls(cy=330, half_width=134, chin=138, eye_scale=1.08)
         return cls(feminine=subject != "boy")
+
+    def shaped(self, face_shape: str | None, skin_tone: str | None) -> "Figure":
+        """This figure with the face shape and skin tone read from a photo (None: as is)."""
+        wider, longer, jaw = FACE_SHAPES[face_shape or "oval"]
+        skin, shadow = SKIN_TONES[skin_tone or "fair"]
+        return replace(self, half_width=self.half_width + wider, chin=self.chin + longer, jaw=jaw,
+                       skin=skin, skin_shadow=shadow)
 
     def at(self, dx: float, dy: float) -> tuple[float, float]:
         return (self.cx + dx, self.cy + dy)
@@ -62,16 +81,17 @@ class Figure:
 def face_outline(f: Figure) -> np.ndarray:
     w, c = f.half_width, f.chin
     top = arc(f.at(0, 0), (w, c * 0.98), 180, 360)
-    right = bezier(f.at(w, 0), f.at(w, c * 0.5), f.at(w * 0.5, c * 0.93), f.at(0, c))
-    left = bezier(f.at(0, c), f.at(-w * 0.5, c * 0.93), f.at(-w, c * 0.5), f.at(-w, 0))
+    j = f.jaw
+    right = bezier(f.at(w, 0), f.at(w, c * j), f.at(w * j, c * 0.93), f.at(0, c))
+    left = bezier(f.at(0, c), f.at(-w * j, c * 0.93), f.at(-w, c * j), f.at(-w, 0))
     return np.concatenate([top, right, left])
 
 
 def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
     """Neck, shoulders and the garment's details; returns the body's coverage."""
     neck = np.array([f.at(-36, 80), f.at(36, 80), f.at(42, 212), f.at(-42, 212)])
-    canvas.fill(neck, SKIN)
-    canvas.fill(ellipse(f.at(0, 128), (44, 42)), SKIN_SHADOW, opacity=0.9, blur=3,
+    canvas.fill(neck, f.skin)
+    canvas.fill(ellipse(f.at(0, 128), (44, 42)), f.skin_shadow, opacity=0.9, blur=3,
                 clip=canvas.coverage(neck))
     shoulder = 240 if not f.adult else 256
     y0 = f.cy + 195
@@ -82,7 +102,7 @@ def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
                (f.cx + 40, y0))])
     cover = canvas.coverage(outline)
     if clothes == "swimsuit":  # bare shoulders, straps
-        canvas.fill(outline, SKIN)
+        canvas.fill(outline, f.skin)
         canvas.fill(np.array([[f.cx - shoulder - 40, y0 + 150], [f.cx + shoulder + 40, y0 + 150],
                               [f.cx + shoulder + 40, 790], [f.cx - shoulder - 40, 790]]), colour,
                     clip=cover)
@@ -105,7 +125,7 @@ def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
 
 
 def _collar_round(canvas: Canvas, f: Figure, colour: Colour, y0: float, cover: np.ndarray) -> None:
-    canvas.fill(arc((f.cx, y0 + 2), (48, 20), 0, 180), SKIN_SHADOW, clip=cover)
+    canvas.fill(arc((f.cx, y0 + 2), (48, 20), 0, 180), f.skin_shadow, clip=cover)
     canvas.stroke(arc((f.cx, y0 + 2), (50, 22), 0, 180, 20), shade(colour, 0.75), 6)
 
 
@@ -150,7 +170,7 @@ def _hoodie(canvas: Canvas, f: Figure, colour: Colour, y0: float, cover: np.ndar
 
 
 def _dress(canvas: Canvas, f: Figure, colour: Colour, y0: float, cover: np.ndarray) -> None:
-    canvas.fill(arc((f.cx, y0 + 4), (66, 34), 0, 180), SKIN, clip=cover)
+    canvas.fill(arc((f.cx, y0 + 4), (66, 34), 0, 180), f.skin, clip=cover)
     for k in range(9):  # a lace collar of round scallops
         angle = np.radians(10 + k * 20)
         x, y = f.cx + 80 * np.cos(angle), y0 + 8 + 44 * np.sin(angle)
@@ -168,7 +188,7 @@ def _shirt(canvas: Canvas, f: Figure, colour: Colour, y0: float, cover: np.ndarr
 
 
 def _kimono(canvas: Canvas, f: Figure, colour: Colour, y0: float, cover: np.ndarray) -> None:
-    canvas.fill(np.array([(f.cx - 40, y0 - 4), (f.cx + 40, y0 - 4), (f.cx, y0 + 150)]), SKIN,
+    canvas.fill(np.array([(f.cx - 40, y0 - 4), (f.cx + 40, y0 - 4), (f.cx, y0 + 150)]), f.skin,
                 clip=cover)
     canvas.stroke(np.array([(f.cx - 44, y0 - 4), (f.cx + 30, y0 + 170)]), (1, 1, 1), 14)
     canvas.stroke(np.array([(f.cx + 44, y0 - 4), (f.cx - 10, y0 + 120)]), (1, 1, 1), 14)
@@ -206,13 +226,13 @@ GARMENTS = {"sailor uniform": _sailor, "school uniform": _school, "suit": _suit,
 
 def face(canvas: Canvas, f: Figure) -> np.ndarray:
     for side in (-1, 1):  # ears, mostly under the hair
-        canvas.ellipse(f.at(side * (f.half_width - 2), 30), (14, 24), SKIN_SHADOW)
+        canvas.ellipse(f.at(side * (f.half_width - 2), 30), (14, 24), f.skin_shadow)
     outline = face_outline(f)
-    canvas.fill(outline, SKIN)
+    canvas.fill(outline, f.skin)
     cover = canvas.coverage(outline)
     # Soft shading down the sides of the face and under the chin.
     for side in (-1, 1):
-        canvas.ellipse(f.at(side * f.half_width * 1.05, 40), (40, 130), SKIN_SHADOW, opacity=0.35,
+        canvas.ellipse(f.at(side * f.half_width * 1.05, 40), (40, 130), f.skin_shadow, opacity=0.35,
                        blur=18, clip=cover)
     canvas.outline(cover, INK, 3, 0.75)
     return cover
@@ -284,16 +304,31 @@ def brows(canvas: Canvas, f: Figure, hair: Colour) -> None:
                       5 if f.feminine else 8, taper=True)
 
 
-def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool) -> None:
+def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool, expression: str | None = None
+               ) -> None:
+    """The nose's tick and the mouth: a small smile by default, open for a grin (or an action
+    that opens it), a short straight line for a neutral face."""
     canvas.stroke(np.array([f.at(2, 0.6 * f.chin), f.at(-2, 0.65 * f.chin)]),
-                  shade(SKIN_SHADOW, 0.8), 3, taper=True)
+                  shade(f.skin_shadow, 0.8), 3, taper=True)
     my = 0.8 * f.chin
-    if open_mouth:
-        mouth = np.concatenate([bezier(f.at(-16, my - 3), f.at(0, my - 7), f.at(16, my - 3)),
-                                bezier(f.at(16, my - 3), f.at(10, my + 20), f.at(-10, my + 20))])
+    if open_mouth or expression == "grin":
+        wide = 1.35 if expression == "grin" else 1.0
+        mouth = np.concatenate([
+            bezier(f.at(-16 * wide, my - 3 - 2 * wide), f.at(0, my - 7), f.at(16 * wide,
+                                                                               my - 3 - 2 * wide)),
+            bezier(f.at(16 * wide, my - 3 - 2 * wide), f.at(10 * wide, my + 20),
+                   f.at(-10 * wide, my + 20))])
         canvas.fill(mouth, rgb("#a8343f"))
-        canvas.ellipse(f.at(0, my + 12), (10, 6), rgb("#f07a86"), clip=canvas.coverage(mouth))
+        clip = canvas.coverage(mouth)
+        canvas.ellipse(f.at(0, my + 12), (10 * wide, 6), rgb("#f07a86"), clip=clip)
+        if expression == "grin":  # a row of upper teeth
+            canvas.fill(np.array([f.at(-15 * wide, my - 8), f.at(15 * wide, my - 8),
+                                  f.at(12 * wide, my + 2), f.at(-12 * wide, my + 2)]),
+                        (1, 1, 1), clip=clip)
         canvas.stroke(mouth, INK, 2.2, closed=True, opacity=0.8)
+    elif expression == "neutral":
+        canvas.stroke(bezier(f.at(-11, my + 1), f.at(0, my + 2.5), f.at(11, my + 1)), INK, 3.0,
+                      taper=True)
     else:
         canvas.stroke(bezier(f.at(-13, my - 2), f.at(0, my + 7), f.at(13, my - 2)), INK, 3.2,
                       taper=True)
@@ -303,7 +338,40 @@ def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool) -> None:
             for k in (-1, 1):
                 canvas.stroke(np.array([(ex + side * 44, ey + k * 6), (ex + side * 56,
                                                                        ey + k * 12)]),
-                              shade(SKIN_SHADOW, 0.8), 2.2, opacity=0.8, taper=True)
-    if f.old and not f.feminine:  # a grandfather's moustache
-        for side in (-1, 1):
-            canvas.fill(ellipse(f.at(side * 16, my - 12), (20, 8), side * 12), light(INK, 0.75))
+                              shade(f.skin_shadow, 0.8), 2.2, opacity=0.8, taper=True)
+
+
+def beard(canvas: Canvas, f: Figure, hair: Colour, rng: np.random.Generator) -> None:
+    """A soft beard along the jaw, from the sideburns round the chin, leaving the mouth free;
+    drawn before the eyes and mouth, over the face."""
+    w, c = f.half_width, f.chin
+    j = f.jaw
+    outer = np.concatenate([bezier(f.at(w, c * 0.2), f.at(w, c * j), f.at(w * j, c * 0.93),
+                                   f.at(0, c)),
+                            bezier(f.at(0, c), f.at(-w * j, c * 0.93), f.at(-w, c * j),
+                                   f.at(-w, c * 0.2))])
+    inner = np.concatenate([bezier(f.at(-w * 0.97, c * 0.4), f.at(-w * 0.78, c * 0.72),
+                                   f.at(-w * 0.32, c * 0.7)),
+                            bezier(f.at(-w * 0.32, c * 0.7), f.at(0, c * 0.72),
+                                   f.at(w * 0.32, c * 0.7)),
+                            bezier(f.at(w * 0.32, c * 0.7), f.at(w * 0.78, c * 0.72),
+                                   f.at(w * 0.97, c * 0.4))])
+    # The band between the jaw line (right to left) and the inner curve (left to right).
+    band = np.concatenate([outer, inner])
+    face = canvas.coverage(face_outline(f))
+    canvas.fill(band, shade(hair, 0.92), opacity=0.95, clip=face)
+    canvas.fill(ellipse(f.at(0, 0.81 * c), (24, 15)), f.skin, clip=face)
+    for _ in range(14):  # strands, darker, down the chin
+        x = rng.uniform(-w * 0.55, w * 0.55)
+        top = c * (0.86 if abs(x) < w * 0.25 else 0.74) + rng.uniform(0, 8)  # clear of the mouth
+        bottom = min(top + rng.uniform(10, 18), c * (0.97 - 0.25 * abs(x) / w))
+        canvas.stroke(np.array([f.at(x, top), f.at(x * 0.96, bottom)]), shade(hair, 0.7), 2.5,
+                      opacity=0.45, taper=True)
+
+
+def moustache(canvas: Canvas, f: Figure, hair: Colour) -> None:
+    my = 0.8 * f.chin
+    for side in (-1, 1):
+        canvas.fill(ellipse(f.at(side * 16, my - 12), (20, 8), side * 12), shade(hair, 0.85))
+        canvas.stroke(ellipse(f.at(side * 16, my - 12), (20, 8), side * 12, count=30),
+                      shade(hair, 0.6), 1.6, closed=True, opacity=0.7)

@@ -5,7 +5,7 @@ import numpy as np
 
 from inference.voice.illustrate.canvas import (Canvas, Colour, arc, bezier, ellipse, light, rgb,
                                                shade)
-from inference.voice.illustrate.character import INK, SKIN, Figure
+from inference.voice.illustrate.character import INK, Figure
 
 DEFAULT_COLOURS = {
     "glasses": "#3a2d3d", "sunglasses": "#22222e", "hat": "#3d4f7a", "straw hat": "#f0d58c",
@@ -141,7 +141,8 @@ def scarf(canvas: Canvas, f: Figure, colour: Colour) -> None:
         canvas.outline(cover, shade(colour, 0.45), 3)
 
 
-def hand(canvas: Canvas, centre: tuple[float, float], angle: float, open_palm: bool) -> None:
+def hand(canvas: Canvas, centre: tuple[float, float], angle: float, open_palm: bool,
+         skin: Colour) -> None:
     """A small rounded hand: a palm and four fingers (spread when waving)."""
     x, y = centre
     shapes = [ellipse((x, y), (30, 34), angle)]
@@ -151,7 +152,7 @@ def hand(canvas: Canvas, centre: tuple[float, float], angle: float, open_palm: b
         shapes.append(ellipse((x + np.cos(a) * length, y + np.sin(a) * length), (9, 17),
                               np.degrees(a) + 90))
     shapes.append(ellipse((x - 30 * np.cos(np.radians(angle)), y - 8), (9, 16), angle - 40))
-    canvas.fill(shapes, SKIN)
+    canvas.fill(shapes, skin)
     canvas.outline(canvas.coverage(shapes), INK, 3, 0.7)
 
 
@@ -172,10 +173,10 @@ def action(canvas: Canvas, f: Figure, name: str | None, sleeve: Colour,
                 canvas.stroke(np.array([f.at(side * 20, y + 4), f.at(side * 135, y - 12)]),
                               rgb("#b7b0c4"), 3, opacity=0.7)
         for side in (-1, 1):
-            hand(canvas, f.at(side * 170, 440), side * 20, False)
+            hand(canvas, f.at(side * 170, 440), side * 20, False, f.skin)
     elif name == "waving":
         canvas.stroke(bezier(f.at(230, 420), f.at(250, 300), f.at(230, 170)), sleeve, 52)
-        hand(canvas, f.at(228, 130), 10, True)
+        hand(canvas, f.at(228, 130), 10, True, f.skin)
         for k in range(2):
             canvas.stroke(arc(f.at(228, 130), (70 + k * 18, 70 + k * 18), -60, 10, 12),
                           INK, 3, opacity=0.6, taper=True)
@@ -195,7 +196,7 @@ def action(canvas: Canvas, f: Figure, name: str | None, sleeve: Colour,
             for k in (-1, 1):
                 steam = bezier((x + k * 14, y - 44), (x + k * 24, y - 70), (x + k * 8, y - 96))
                 canvas.stroke(steam, (1, 1, 1), 5, opacity=0.7, taper=True)
-        hand(canvas, (x + 10, y + 60), -10, False)
+        hand(canvas, (x + 10, y + 60), -10, False, f.skin)
     elif name == "sleeping":
         for k, size in enumerate((22, 30, 40)):
             x, y = f.at(150 + k * 45, -120 - k * 55)
