@@ -134,6 +134,7 @@ class Queue {
     if (card === this.selected) {
       const cards = this.cards();
       const at = cards.indexOf(card);
+      card.classList.remove("selected");
       this.selected = null;
       this.select(cards[at + 1] || cards[at - 1], true);
     }
