@@ -72,12 +72,15 @@ def case_get(*, case_id: int) -> ModerationCase | None:
     return ModerationCase.objects.select_related("user", "decided_by").filter(id=case_id).first()
 
 
+def _strikes() -> QuerySet[ModerationCase]:
+    """Strikes: contents blocked or rejected within the offender window."""
+    since = timezone.now() - timedelta(seconds=settings.MODERATION_OFFENDER_WINDOW_SECONDS)
+    return ModerationCase.objects.filter(state=CaseState.REJECTED, created_at__gte=since)
+
+
 def offender_strikes(*, user) -> int:
     """How many of the user's contents were blocked or rejected within the offender window."""
-    window = settings.MODERATION_OFFENDER_WINDOW_SECONDS
-    since = timezone.now() - timedelta(seconds=window)
-    return ModerationCase.objects.filter(user=user, state=CaseState.REJECTED,
-                                         created_at__gte=since).count()
+    return _strikes().filter(user=user).count()
 
 
 def case_has_label(case: ModerationCase, label: str) -> bool:
@@ -97,15 +100,12 @@ def case_histories(*, user_ids) -> dict[int, dict]:
     """Per user: strikes within the offender window (what ``offender_strikes`` counts) and all
     their cases by state, in two queries for a whole page of cases."""
     ids = {user_id for user_id in user_ids if user_id is not None}
-    since = timezone.now() - timedelta(seconds=settings.MODERATION_OFFENDER_WINDOW_SECONDS)
     histories = {user_id: {"strikes": 0, "pending": 0, "approved": 0, "rejected": 0}
                  for user_id in ids}
     for row in (ModerationCase.objects.filter(user_id__in=ids)
                 .values("user_id", "state").annotate(n=Count("id"))):
         histories[row["user_id"]][row["state"]] = row["n"]
-    for row in (ModerationCase.objects.filter(user_id__in=ids, state=CaseState.REJECTED,
-                                              created_at__gte=since)
-                .values("user_id").annotate(n=Count("id"))):
+    for row in _strikes().filter(user_id__in=ids).values("user_id").annotate(n=Count("id")):
         histories[row["user_id"]]["strikes"] = row["n"]
     return histories
 

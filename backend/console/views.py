@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backend.console import selectors
 from core.errors import ServiceError
@@ -105,6 +105,7 @@ def _words_url(category: str, search: str = "") -> str:
     return f"{reverse('console-words')}?{urlencode(query)}"
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
 def words(request):
     """GET: the lists (one category at a time) and a sentence tester; POST: add a word."""
@@ -120,8 +121,6 @@ def words(request):
             messages.success(request, _("“%(word)s” is now listed in %(category)s.")
                              % {"word": entry.word, "category": category})
         return redirect(_words_url(category))
-    if request.method != "GET":
-        return redirect(reverse("console-words"))
     search = request.GET.get("q", "").strip()[:100]
     lists = selectors.console_wordlists(category=request.GET.get("category", ""), search=search)
     test_text = request.GET.get("text", "")[:2000]
