@@ -8,6 +8,7 @@ import json
 import os
 import re
 import uuid
+from html import unescape
 
 import httpx
 import pytest
@@ -124,7 +125,7 @@ def test_the_queue_lists_pending_cases_oldest_first_with_preview_labels_and_hist
     assert "BUTTOCKS_EXPOSED" in html and "0.61" in html
     assert "<mark" in html and "加微信" in html  # the text with the word filter's hit marked
     assert "strikes 1/3" in html and author.username in html  # one rejected case in the window
-    preview = re.search(r'<img src="([^"]+)"', html).group(1)
+    preview = unescape(re.search(r'<img src="([^"]+)"', html).group(1))  # &amp; in S3's query
     served = client.get(preview) if preview.startswith("/") else httpx.get(preview, timeout=10)
     assert served.status_code == 200  # a short-lived signed link (or S3 presigned URL)
 
