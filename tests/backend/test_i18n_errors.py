@@ -99,6 +99,36 @@ def test_a_blocked_upload_says_so_in_the_asked_language(login, astronaut_jpeg, s
     assert_translated(answers, 422, "content_blocked", "Please use a different photo.")
 
 
+def test_a_request_refused_before_django_reads_the_same_header(settings):
+    """An oversized body is refused by the ASGI handler itself (backend/http.py), before any
+    middleware: it picks the language from the same header."""
+    import asyncio
+    import json
+
+    from backend.http import PooledASGIHandler
+
+    handler = PooledASGIHandler(threads=1, max_body=2**20)
+
+    def refused(header: bytes | None) -> dict:
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"\0" * (2**20 + 1)}
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"accept-language", header)] if header else []
+        asyncio.run(handler({"type": "http", "method": "POST", "path": "/upload",
+                             "headers": headers}, receive, send))
+        assert sent[0]["status"] == 413
+        return json.loads(sent[-1]["body"])["error"]
+
+    en, zh, none = refused(b"en-US,en;q=0.8"), refused(b"zh-CN"), refused(None)
+    assert en == {"code": "too_large", "message": "The request is larger than 1 MB."}
+    assert zh == none == {"code": "too_large", "message": "请求超过了 1 MB。"}
+
+
 @pytest.mark.parametrize("header, chinese", [("zh-CN,zh;q=0.9", True), ("zh-TW", True),
                                              ("fr-FR,fr;q=0.9", True), ("en-GB", False),
                                              ("de, en;q=0.5", False)])
@@ -164,7 +194,7 @@ GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
 TRANSLATED = ["core", "moderation", "backend/accounts", "backend/uploads", "backend/stickers",
               "backend/console", "backend/jobs/api.py", "backend/jobs/creation.py",
               "backend/jobs/inputs.py", "backend/jobs/selectors.py", "backend/jobs/deletion.py",
-              "backend/urls.py", "backend/share.py"]
+              "backend/urls.py", "backend/share.py", "backend/http.py"]
 ERRORS = {"BadRequest", "NotFound", "Forbidden", "Gone", "PayloadTooLarge", "UnsupportedMedia",
           "Throttled", "Unavailable", "Unauthorized", "ServiceError", "WordInvalid",
           "AuthenticationFailed", "CaseAlreadyDecided", "_failed"}
