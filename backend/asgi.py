@@ -25,6 +25,7 @@ django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
                                 max_body=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
+from backend.console.routing import websocket_urlpatterns as console_urlpatterns  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
 from backend.talking import feed  # noqa: E402
 
@@ -70,5 +71,6 @@ async def http(scope, receive, send):
 
 application = ProtocolTypeRouter({
     "http": http,
-    "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
+    # The console's socket (session-authenticated) first: the jobs' routes end with a catch-all.
+    "websocket": TokenAuthMiddleware(URLRouter([*console_urlpatterns, *websocket_urlpatterns])),
 })

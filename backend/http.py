@@ -15,11 +15,14 @@ import asyncio
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from urllib.parse import unquote_plus
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.errors import error_body
 
@@ -48,7 +51,7 @@ class PooledASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        body = await self._read_body(receive, send)
+        body = await self._read_body(scope, receive, send)
         if body is None:
             return
 
@@ -63,7 +66,7 @@ class PooledASGIHandler(ASGIHandler):
         finally:
             idle.put_nowait(executor)
 
-    async def _read_body(self, receive, send) -> list[dict] | None:
+    async def _read_body(self, scope, receive, send) -> list[dict] | None:
         """The request's body messages, or None when the client left or sent too much."""
         messages, size = [], 0
         while True:
@@ -72,15 +75,19 @@ class PooledASGIHandler(ASGIHandler):
                 return None
             size += len(message.get("body", b""))
             if size > self.max_body:
-                await self._refuse_too_large(send)
+                await self._refuse_too_large(scope, send)
                 return None
             messages.append(message)
             if not message.get("more_body"):
                 return messages
 
-    async def _refuse_too_large(self, send) -> None:
-        content = json.dumps(error_body(
-            "too_large", f"The request is larger than {self.max_body // 2**20} MB.")).encode()
+    async def _refuse_too_large(self, scope, send) -> None:
+        # Before Django, so before LocaleMiddleware: the language is read here the same way.
+        header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+        asked = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header})
+        with translation.override(translation.get_language_from_request(asked)):
+            message = _("The request is larger than %(mb)s MB.") % {"mb": self.max_body // 2**20}
+        content = json.dumps(error_body("too_large", message)).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(content)).encode()),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "backend.stickers",
     "backend.portraits",
     "backend.web",
+    "backend.console",
     "moderation",
 ]
 
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     # Static files (the admin's, Swagger UI's) from the app itself, in every mode.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # zh-hans unless the request asks for English (Accept-Language, or the console's switch).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,6 +1,7 @@
 """URL roots: the JSON API, the admin, the OpenAPI schema and docs, the web client."""
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend import health, share
@@ -46,6 +47,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
          name="docs"),
     path("admin/", admin.site.urls),
+    path("console/", include("backend.console.urls")),
     # The web client at "/" exactly (its screens are hash routes): last, so it shadows nothing.
     path("", include("backend.web.urls")),
 ]
@@ -55,12 +57,12 @@ def _json_error(code: str, message: str, status: int):
     from django.http import JsonResponse
 
     def view(request, exception=None):
-        return JsonResponse(error_body(code, message), status=status)
+        return JsonResponse(error_body(code, str(message)), status=status)
 
     return view
 
 
-handler400 = _json_error("bad_request", "The request could not be read.", 400)
-handler403 = _json_error("forbidden", "You are not allowed to do this.", 403)
-handler404 = _json_error("not_found", "No such address.", 404)
-handler500 = _json_error("internal_error", "Something went wrong on our side.", 500)
+handler400 = _json_error("bad_request", _("The request could not be read."), 400)
+handler403 = _json_error("forbidden", _("You are not allowed to do this."), 403)
+handler404 = _json_error("not_found", _("No such address."), 404)
+handler500 = _json_error("internal_error", _("Something went wrong on our side."), 500)

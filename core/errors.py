@@ -9,6 +9,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions as drf
 from rest_framework import serializers
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 class ServiceError(Exception):
     status = 400
     code = "bad_request"
-    default_message = "The request could not be processed."
+    default_message = _("The request could not be processed.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  status: int | None = None) -> None:
@@ -34,6 +35,8 @@ class ServiceError(Exception):
 
     @property
     def message(self) -> str:
+        """In the active language (the request's): messages are marked lazily, so one raised
+        in a request is read in its language."""
         return str(self)
 
 
@@ -44,25 +47,25 @@ class BadRequest(ServiceError):
 class Unauthorized(ServiceError):
     status = 401
     code = "not_authenticated"
-    default_message = "Log in first: send 'Authorization: Token <token>'."
+    default_message = _("Log in first: send 'Authorization: Token <token>'.")
 
 
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
-    default_message = "You are not allowed to do this."
+    default_message = _("You are not allowed to do this.")
 
 
 class NotFound(ServiceError):
     status = 404
     code = "not_found"
-    default_message = "Nothing here, or it is not yours."
+    default_message = _("Nothing here, or it is not yours.")
 
 
 class Gone(ServiceError):
     status = 410
     code = "expired"
-    default_message = "This file has expired and was deleted."
+    default_message = _("This file has expired and was deleted.")
 
 
 class PayloadTooLarge(ServiceError):
@@ -78,7 +81,7 @@ class UnsupportedMedia(ServiceError):
 class Throttled(ServiceError):
     status = 429
     code = "throttled"
-    default_message = "Too many requests; wait a moment and try again."
+    default_message = _("Too many requests; wait a moment and try again.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  retry_after: int | None = None) -> None:
@@ -89,7 +92,7 @@ class Throttled(ServiceError):
 class Unavailable(ServiceError):
     status = 503
     code = "unavailable"
-    default_message = "A service we depend on is unavailable; try again shortly."
+    default_message = _("A service we depend on is unavailable; try again shortly.")
 
 
 def error_body(code: str, message: str) -> dict:
@@ -170,9 +173,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, InferenceError):
         status, code, message = 400, exc.code, exc.message
     elif isinstance(exc, Http404):
-        status, code, message = 404, "not_found", NotFound.default_message
+        status, code, message = 404, "not_found", str(NotFound.default_message)
     elif isinstance(exc, PermissionDenied):
-        status, code, message = 403, "forbidden", Forbidden.default_message
+        status, code, message = 403, "forbidden", str(Forbidden.default_message)
     elif isinstance(exc, drf.APIException):
         status = exc.status_code
         code = next((c for t, c in _DRF_CODES.items() if isinstance(exc, t)), exc.default_code)
@@ -184,5 +187,5 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = "Token"
     else:
         log.exception("unhandled error", exc_info=exc)
-        status, code, message = 500, "internal_error", "Something went wrong on our side."
+        status, code, message = 500, "internal_error", str(_("Something went wrong on our side."))
     return Response(error_body(code, message), status=status, headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.errors import BadRequest
@@ -19,9 +20,11 @@ def reject_unknown_fields(data, accepted: Iterable[str], *, where: str = "") -> 
         return
     prefix = f"{where}." if where else ""
     names = ", ".join(f"'{prefix}{name}'" for name in unknown)
-    plural = "s" if len(unknown) > 1 else ""
-    raise BadRequest(f"Unknown field{plural} {names}; {where or 'the request'} accepts: "
-                     f"{', '.join(accepted) or 'no fields'}.", code="unknown_field")
+    values = {"names": names, "where": where or _("the request"),
+              "accepted": ", ".join(accepted) or _("no fields")}
+    message = (_("Unknown field %(names)s; %(where)s accepts: %(accepted)s.") if len(unknown) == 1
+               else _("Unknown fields %(names)s; %(where)s accepts: %(accepted)s."))
+    raise BadRequest(message % values, code="unknown_field")
 
 
 class StrictInput(serializers.Serializer):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema,
@@ -22,11 +23,7 @@ from moderation.wechat import parse_push, push_first_use, push_signature_valid
 
 
 def _preview_url(request, key: str) -> str:
-    if not key:
-        return ""
-    from core.storage import get_storage
-
-    url = get_storage().share_url(key, settings.MODERATION_PREVIEW_TTL)
+    url = selectors.preview_url(key)
     return request.build_absolute_uri(url) if url.startswith("/") else url
 
 
@@ -103,7 +100,7 @@ class _DecisionApi(StaffApi):
         data = DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         if selectors.case_get(case_id=case_id) is None:
-            raise NotFound("No moderation case with this id.")
+            raise NotFound(_("No moderation case with this id."))
         case = decision(case_id=case_id, moderator=request.user, reason=data.validated_data["reason"])
         return Response(CaseOutput(case, context={"request": request}).data)
 
@@ -140,9 +137,9 @@ class WeChatPushApi(APIView):
         if not push_signature_valid(
                 token=settings.WECHAT_PUSH_TOKEN, signature=query.get("signature", ""),
                 timestamp=timestamp, nonce=nonce, max_age=max_age, skew=skew):
-            raise Forbidden("The push signature is invalid.", code="bad_signature")
+            raise Forbidden(_("The push signature is invalid."), code="bad_signature")
         if not push_first_use(timestamp=timestamp, nonce=nonce, max_age=max_age, skew=skew):
-            raise Forbidden("This push was already received.", code="replayed_push")
+            raise Forbidden(_("This push was already received."), code="replayed_push")
 
     def get(self, request):
         self._accept_once(request)
@@ -153,9 +150,9 @@ class WeChatPushApi(APIView):
         try:
             event = parse_push(request.body, request.content_type or "")
         except Exception as exc:  # malformed JSON or XML from whoever holds the token
-            raise BadRequest("The push body is neither JSON nor XML.", code="malformed_push") from exc
+            raise BadRequest(_("The push body is neither JSON nor XML."), code="malformed_push") from exc
         if not isinstance(event, dict):
-            raise BadRequest("The push body is not an object.", code="malformed_push")
+            raise BadRequest(_("The push body is not an object."), code="malformed_push")
         services.wechat_push_receive(event=event)
         return HttpResponse("success", content_type="text/plain")
 

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from moderation.models import Action, CaseState, ModerationCase, SensitiveWord, WordCategory
@@ -24,14 +24,15 @@ def _wordlist_fingerprint() -> tuple:
     return words["n"], words["at"], categories["n"], categories["at"]
 
 
-def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
+def text_filter_current(*, fresh: bool = False) -> tuple[TextFilter, dict[str, str]]:
     """The filter over the active words and each category's action.
 
     Every process checks the database's fingerprint at most every
     ``MODERATION_WORDLIST_RELOAD_SECONDS`` and rebuilds on a change: admins' edits apply
-    everywhere within that time, with no restart.
+    everywhere within that time, with no restart. ``fresh`` checks now (a moderator testing a
+    sentence right after an edit).
     """
-    every = settings.MODERATION_WORDLIST_RELOAD_SECONDS
+    every = 0.0 if fresh else settings.MODERATION_WORDLIST_RELOAD_SECONDS
     now = time.monotonic()
     pair = _current["pair"]
     if pair is not None and now - _current["checked_at"] < every:
@@ -52,12 +53,17 @@ def text_filter_current() -> tuple[TextFilter, dict[str, str]]:
         return _current["pair"]
 
 
-def case_list(*, state: str | None = None, subject_type: str | None = None) -> QuerySet[ModerationCase]:
+def case_list(*, state: str | None = None, subject_type: str | None = None,
+              provider: str | None = None) -> QuerySet[ModerationCase]:
     cases = ModerationCase.objects.select_related("user", "decided_by")
     if state:
         cases = cases.filter(state=state)
     if subject_type:
         cases = cases.filter(subject_type=subject_type)
+    if provider:  # ``providers`` is a comma-separated list of names
+        cases = cases.filter(Q(providers=provider) | Q(providers__startswith=f"{provider},")
+                             | Q(providers__endswith=f",{provider}")
+                             | Q(providers__contains=f",{provider},"))
     # The review queue reads oldest first; history newest first.
     return cases.order_by("created_at", "id") if state == CaseState.PENDING else cases
 
@@ -66,9 +72,49 @@ def case_get(*, case_id: int) -> ModerationCase | None:
     return ModerationCase.objects.select_related("user", "decided_by").filter(id=case_id).first()
 
 
+def _strikes() -> QuerySet[ModerationCase]:
+    """Strikes: contents blocked or rejected within the offender window."""
+    since = timezone.now() - timedelta(seconds=settings.MODERATION_OFFENDER_WINDOW_SECONDS)
+    return ModerationCase.objects.filter(state=CaseState.REJECTED, created_at__gte=since)
+
+
 def offender_strikes(*, user) -> int:
     """How many of the user's contents were blocked or rejected within the offender window."""
-    window = settings.MODERATION_OFFENDER_WINDOW_SECONDS
-    since = timezone.now() - timedelta(seconds=window)
-    return ModerationCase.objects.filter(user=user, state=CaseState.REJECTED,
-                                         created_at__gte=since).count()
+    return _strikes().filter(user=user).count()
+
+
+def case_has_label(case: ModerationCase, label: str) -> bool:
+    """A provider gave the case this label (``labels`` is JSON, which SQLite cannot search)."""
+    return any(item.get("label") == label for item in case.labels if isinstance(item, dict))
+
+
+def case_labels_known() -> list[str]:
+    """Label names seen on recent cases, for the console's filter."""
+    seen: set[str] = set()
+    for labels in ModerationCase.objects.order_by("-id").values_list("labels", flat=True)[:500]:
+        seen.update(item["label"] for item in labels or [] if isinstance(item, dict) and item.get("label"))
+    return sorted(seen)
+
+
+def case_histories(*, user_ids) -> dict[int, dict]:
+    """Per user: strikes within the offender window (what ``offender_strikes`` counts) and all
+    their cases by state, in two queries for a whole page of cases."""
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    histories = {user_id: {"strikes": 0, "pending": 0, "approved": 0, "rejected": 0}
+                 for user_id in ids}
+    for row in (ModerationCase.objects.filter(user_id__in=ids)
+                .values("user_id", "state").annotate(n=Count("id"))):
+        histories[row["user_id"]][row["state"]] = row["n"]
+    for row in _strikes().filter(user_id__in=ids).values("user_id").annotate(n=Count("id")):
+        histories[row["user_id"]]["strikes"] = row["n"]
+    return histories
+
+
+def preview_url(key: str) -> str:
+    """A short-lived link to a held object (``MODERATION_PREVIEW_TTL``), or "" without one;
+    relative when storage is local (served by ``/files/<token>``)."""
+    if not key:
+        return ""
+    from core.storage import get_storage
+
+    return get_storage().share_url(key, settings.MODERATION_PREVIEW_TTL)

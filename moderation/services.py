@@ -20,14 +20,17 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from core.errors import BadRequest, ServiceError
+from core.errors import BadRequest, NotFound, ServiceError
 from moderation import imagecheck
 from moderation.models import (Action, CaseEvent, CaseState, ModerationCase, SensitiveWord,
                                WordCategory)
 from moderation.seeds import read_seed_lists
 from moderation.selectors import text_filter_current
-from moderation.signals import case_decided
+from moderation.textfilter import normalise
+from moderation.signals import case_decided, case_opened
 from moderation.wechat import LABELS as WECHAT_LABELS
 from moderation.wechat import MEDIA_AUDIO, MEDIA_IMAGE, ContentSecurity, WeChatError
 
@@ -37,14 +40,14 @@ audit = logging.getLogger("moderation.audit")
 PASS, REVIEW, BLOCK = "pass", "review", "block"
 _SEVERITY = {PASS: 0, REVIEW: 1, BLOCK: 2}
 MESSAGES = {
-    BLOCK: ("content_blocked", "This goes against our content rules and was not accepted."),
+    BLOCK: ("content_blocked", _("This goes against our content rules and was not accepted.")),
     REVIEW: ("under_review",
-             "This is waiting for a moderator's review; you will be notified when it is decided. "
-             "Nothing to do until then."),
+             _("This is waiting for a moderator's review; you will be notified when it is "
+               "decided. Nothing to do until then.")),
 }
 # What a blocked user can do next, by what was blocked (a text is not fixed by another photo).
-NEXT_STEP = {"text": "Please use other words."}
-NEXT_STEP_IMAGE = "Please use a different photo."
+NEXT_STEP = {"text": _("Please use other words.")}
+NEXT_STEP_IMAGE = _("Please use a different photo.")
 WECHAT_ACTIONS = {"risky": BLOCK, "review": REVIEW, "pass": PASS}
 WECHAT_TEXT_LIMIT = 2500
 
@@ -53,7 +56,7 @@ WECHAT_TEXT_LIMIT = 2500
 class Verdict:
     decision: str  # "pass" | "review" | "block"
     code: str = ""  # "content_blocked" | "under_review" when not passing
-    message: str = ""  # for the user: what happened and what to do
+    message: str = ""  # for the user: what happened and what to do (read in their language)
     labels: list = field(default_factory=list)
     case_id: int | None = None
 
@@ -91,13 +94,7 @@ def _provider_failed(decision: str, labels: list, exc: Exception) -> str:
 def moderate_text(*, text: str, user, subject: str) -> Verdict:
     """Screen text the user wrote (sticker captions, descriptions, transcripts)."""
     text = text or ""
-    text_filter, actions = text_filter_current()
-    labels, decision = [], PASS
-    for hit in text_filter.scan(text):
-        action = actions.get(hit.category, BLOCK)
-        labels.append({"provider": "wordfilter", "label": hit.category, "action": action,
-                       **hit.as_dict()})
-        decision = _worse(decision, action)
+    decision, labels = wordlists_judge(text=text)
     if decision != BLOCK and text.strip() and settings.MODERATION_WECHAT:
         try:
             openid = _openid(user)
@@ -119,6 +116,19 @@ def moderate_text(*, text: str, user, subject: str) -> Verdict:
             decision = _provider_failed(decision, labels, exc)
     return _conclude(decision=decision, labels=labels, user=user, subject_type="text",
                      subject_id="", subject=subject, text=text)
+
+
+def wordlists_judge(*, text: str, fresh: bool = False) -> tuple[str, list]:
+    """The word lists' verdict on a text and their hits, as labels. Opens no case: the
+    moderators' console tests sentences with it (``fresh``: with the lists as they are now)."""
+    text_filter, actions = text_filter_current(fresh=fresh)
+    labels, decision = [], PASS
+    for hit in text_filter.scan(text or ""):
+        action = actions.get(hit.category, BLOCK)
+        labels.append({"provider": "wordfilter", "label": hit.category, "action": action,
+                       **hit.as_dict()})
+        decision = _worse(decision, action)
+    return decision, labels
 
 
 # -- images --------------------------------------------------------------------------------------
@@ -206,16 +216,18 @@ def _conclude(*, decision: str, labels: list, user, subject_type: str, subject_i
                                  reason=case.reason, data={"verdict": decision, "labels": labels})
     audit.info("case %s opened: %s %s %s by user %s -> %s (%s)", case.id, subject_type,
                subject_id, subject, case.user_id, decision, case.providers)
+    if not blocked:
+        transaction.on_commit(lambda: case_opened.send(sender=ModerationCase, case=case))
     code, message = MESSAGES[decision]
     if blocked:
-        message = f"{message} {NEXT_STEP.get(subject_type, NEXT_STEP_IMAGE)}"
+        message = format_lazy("{} {}", message, NEXT_STEP.get(subject_type, NEXT_STEP_IMAGE))
     return Verdict(decision, code=code, message=message, labels=labels, case_id=case.id)
 
 
 class CaseAlreadyDecided(ServiceError):
     status = 409
     code = "already_decided"
-    default_message = "This case was already decided; reload the queue."
+    default_message = _("This case was already decided; reload the queue.")
 
 
 def _decide(*, case_id: int, state: str, actor=None, provider: str = "", reason: str = "") -> ModerationCase:
@@ -245,7 +257,7 @@ def case_reject(*, case_id: int, moderator, reason: str) -> ModerationCase:
     """Refuse held content: the backend deletes it at once."""
     reason = (reason or "").strip()
     if not reason:
-        raise BadRequest("Say why the content is rejected (reason).", code="reason_required")
+        raise BadRequest(_("Say why the content is rejected (reason)."), code="reason_required")
     return _decide(case_id=case_id, state=CaseState.REJECTED, actor=moderator, reason=reason)
 
 
@@ -348,3 +360,45 @@ def wordlists_seed(*, replace: bool = False) -> dict:
             SensitiveWord.objects.bulk_create(new)
             created_words += len(new)
     return {"categories": WordCategory.objects.count(), "words_added": created_words}
+
+
+class WordInvalid(BadRequest):
+    code = "word_invalid"
+
+
+def wordlist_word_add(*, category: str, word: str, whole_word: bool | None = None,
+                      moderator) -> SensitiveWord:
+    """List a word in a category (an inactive duplicate is switched back on). Every process
+    picks it up within ``MODERATION_WORDLIST_RELOAD_SECONDS``."""
+    word = (word or "").strip()
+    if not word or len(word) > SensitiveWord._meta.get_field("word").max_length:
+        raise WordInvalid(_("Enter a word or phrase of 1 to 100 characters."))
+    if not normalise(word):
+        raise WordInvalid(_("This entry has no letter or digit left once normalised, so it "
+                            "could never match; enter the word itself."))
+    found = WordCategory.objects.filter(name=category).first()
+    if found is None:
+        raise WordInvalid(_("No such word category; pick one from the list."),
+                          code="unknown_category")
+    with transaction.atomic():
+        entry, made = SensitiveWord.objects.get_or_create(
+            category=found, word=word, defaults={"whole_word": whole_word})
+        if not made:
+            if entry.is_active:
+                raise WordInvalid(_("This word is already listed in this category."),
+                                  code="word_exists")
+            entry.is_active, entry.whole_word = True, whole_word
+            entry.save()
+    audit.info("word %r added to %s by user %s", word, category, getattr(moderator, "pk", None))
+    return entry
+
+
+def wordlist_word_remove(*, word_id: int, moderator) -> SensitiveWord:
+    """Take a word off its list (deleted: the seed files re-add only on ``seed_wordlists``)."""
+    entry = SensitiveWord.objects.select_related("category").filter(id=word_id).first()
+    if entry is None:
+        raise NotFound(_("This word is no longer listed."), code="word_not_found")
+    entry.delete()
+    audit.info("word %r removed from %s by user %s", entry.word, entry.category.name,
+               getattr(moderator, "pk", None))
+    return entry

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.errors import Throttled
@@ -70,10 +71,13 @@ class OffenderThrottle(SimpleRateThrottle):
 
 def penalty_message(*, strikes: int, rate: tuple[int, int], wait: int) -> str:
     window = settings.MODERATION_OFFENDER_WINDOW_SECONDS
-    window_text = f"{window // 3600} hours" if window % 3600 == 0 else f"{window} seconds"
-    per = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(rate[1], f"{rate[1]} s")
+    window_text = (_("%(n)s hours") % {"n": window // 3600} if window % 3600 == 0
+                   else _("%(n)s seconds") % {"n": window})
+    per = {1: _("second"), 60: _("minute"), 3600: _("hour"), 86400: _("day")}.get(
+        rate[1], f"{rate[1]} s")
     until = (timezone.now() + timedelta(seconds=wait)).strftime("%H:%M UTC")
-    return (f"Penalty: {strikes} of your photos or texts were blocked or rejected by our content "
-            f"rules in the last {window_text}, so you may send only {rate[0]} request(s) per "
-            f"{per} for now. Your next request is possible at {until} "
-            f"(in {math.ceil(wait / 60)} min).")
+    return _("Penalty: %(strikes)s of your photos or texts were blocked or rejected by our "
+             "content rules in the last %(window)s, so you may send only %(rate)s request(s) per "
+             "%(per)s for now. Your next request is possible at %(until)s (in %(minutes)s min).") % {
+        "strikes": strikes, "window": window_text, "rate": rate[0], "per": per, "until": until,
+        "minutes": math.ceil(wait / 60)}

@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -69,10 +70,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = token_from_header(header)
         if token is None:
-            raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Token <token>'.")
+            raise exceptions.AuthenticationFailed(_("Send the header as 'Authorization: Token <token>'."))
         user = user_for_token(token)
         if user is None:
-            raise exceptions.AuthenticationFailed("Your session has expired; log in again.")
+            raise exceptions.AuthenticationFailed(_("Your session has expired; log in again."))
         return user, token
 
     def authenticate_header(self, request):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.auth import forget_user
 from backend.accounts.models import AuthToken, WechatAccount
@@ -65,7 +66,7 @@ def login_wechat(*, code: str) -> Login:
 
 def login_dev(*, openid: str) -> Login:
     if not settings.DEV_LOGIN:
-        raise NotFound("Dev login is off on this server.", code="dev_login_disabled")
+        raise NotFound(_("Dev login is off on this server."), code="dev_login_disabled")
     return token_issue(user=account_for_openid(openid=openid))
 
 

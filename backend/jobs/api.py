@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -67,7 +68,7 @@ class GenerateApi(APIView):
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 100:
-            raise ServiceError("Idempotency-Key must be at most 100 characters.",
+            raise ServiceError(_("Idempotency-Key must be at most 100 characters."),
                                code="invalid_idempotency_key")
         job = job_create(user=request.user, idempotency_key=key, **data.validated_data)
         ws_scheme = "wss" if request.is_secure() else "ws"
@@ -110,7 +111,7 @@ class ConfirmInput(StrictInput):
 
     def validate(self, attrs: dict) -> dict:
         if ("confirm" in attrs) == ("text" in attrs):
-            raise BadRequest('Send {"confirm": true}, {"confirm": false} or {"text": "..."}.',
+            raise BadRequest(_('Send {"confirm": true}, {"confirm": false} or {"text": "..."}.'),
                              code="invalid_confirmation")
         return attrs
 
@@ -156,10 +157,10 @@ class DownloadApi(APIView):
     def get(self, request, result_id):
         result = selectors.result_get(user=request.user, result_id=result_id)
         if selectors.result_is_expired(result):
-            raise Gone("This result has expired and was deleted; generate it again.")
+            raise Gone(_("This result has expired and was deleted; generate it again."))
         if (result.moderation_state != ModerationState.CLEAR
                 or result.job.state not in SHOWN_STATES):
-            raise ServiceError("This result is waiting for a moderator.", code="under_review",
+            raise ServiceError(_("This result is waiting for a moderator."), code="under_review",
                                status=403)
         storage = get_storage()
         if request.query_params.get("link") == "1":
@@ -173,7 +174,7 @@ class DownloadApi(APIView):
         try:
             handle = storage.open(result.storage_key)
         except KeyError as exc:
-            raise Gone("This result is no longer stored.") from exc
+            raise Gone(_("This result is no longer stored.")) from exc
         response = FileResponse(handle, content_type=result.content_type)
         response["Content-Disposition"] = f'inline; filename="{result.id}.{result.format}"'
         response["Cache-Control"] = "private, max-age=300"

@@ -10,6 +10,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.jobs import events, runner
 from backend.jobs.execution import job_fail, job_held, job_run
@@ -36,12 +37,13 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     a shorthand for ``inputs["photo"]``."""
     pipeline = pipeline_for(mode)
     if pipeline is None:
-        raise BadRequest(f"Unknown mode {mode!r}; choose one of {sorted(REGISTRY)}.",
+        raise BadRequest(_("Unknown mode %(mode)s; choose one of %(modes)s.")
+                         % {"mode": repr(mode), "modes": sorted(REGISTRY)},
                          code="unknown_mode")
     inputs = dict(inputs or {})
     if upload_id is not None:
         if inputs.get("photo") not in (None, str(upload_id)):
-            raise BadRequest("upload_id and inputs.photo name different uploads; send one.",
+            raise BadRequest(_("upload_id and inputs.photo name different uploads; send one."),
                              code="invalid_input")
         inputs["photo"] = str(upload_id)
     uploads = inputs_resolve(user=user, pipeline=pipeline, inputs=inputs)
@@ -66,7 +68,7 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     inputs_check_fresh(uploads)
     text_check(text)
     if pipeline.text_required and not text:
-        raise BadRequest("This mode needs a short text.", code="text_required")
+        raise BadRequest(_("This mode needs a short text."), code="text_required")
 
     photo = uploads["photo"][0] if "photo" in uploads else None
     job = Job(owner=user, upload=photo, mode=mode, params=params, text=text,
@@ -78,7 +80,7 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     if typed:
         verdict = moderate_text(text=typed, user=user, subject=f"{mode}_text")
         if verdict.decision == BLOCK:
-            raise ServiceError(verdict.message or "This text is not allowed; try other words.",
+            raise ServiceError(verdict.message or _("This text is not allowed; try other words."),
                                code="text_blocked", status=422)
         if verdict.decision == REVIEW:
             text_case = verdict.case_id
@@ -127,14 +129,15 @@ def _same_request(job: Job, *, mode: str, inputs: dict, params: dict, text: str)
     same = (job.mode == mode and earlier == inputs
             and job.params == json.loads(json.dumps(params)) and job.text == text)
     if not same:
-        raise ServiceError("This Idempotency-Key was already used for another request.",
+        raise ServiceError(_("This Idempotency-Key was already used for another request."),
                            code="idempotency_key_reused", status=409)
     return job
 
 
 def text_check(text: str) -> None:
     if len(text.strip()) > TEXT_MAX:
-        raise BadRequest(f"Keep the text within {TEXT_MAX} characters.", code="text_too_long")
+        raise BadRequest(_("Keep the text within %(n)s characters.") % {"n": TEXT_MAX},
+                         code="text_too_long")
 
 
 def _cached_job(*, user, cache_key: str, exclude=None) -> Job | None:
@@ -182,5 +185,5 @@ def job_dispatch(*, job: Job) -> None:
     except Exception as exc:  # noqa: BLE001 - the broker is down
         job_fail(job=job, code="queue_unavailable",
                  message="The job queue is unavailable; try again shortly.")
-        raise Unavailable("The job queue is unavailable; try again shortly.",
+        raise Unavailable(_("The job queue is unavailable; try again shortly."),
                           code="queue_unavailable") from exc

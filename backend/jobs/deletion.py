@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backend.jobs.models import Job, JobState, Result
 from backend.stickers.models import Rating
@@ -31,7 +32,7 @@ def job_delete(*, user, job_id) -> None:
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(owner=user, id=job_id).first()
         if job is None:
-            raise NotFound("No such job.", code="job_not_found")
+            raise NotFound(_("No such job."), code="job_not_found")
         jobs_cancel(Job.objects.filter(id=job.id))
     result_ids = list(job.results.values_list("id", flat=True))
     _delete_objects(f"u/{user.pk}/results/{job.id}/")
@@ -73,5 +74,5 @@ def _delete_objects(prefix: str) -> None:
     try:
         get_storage().delete_prefix(prefix)
     except StorageError as exc:
-        raise Unavailable("Storage is unavailable; try the deletion again shortly.",
+        raise Unavailable(_("Storage is unavailable; try the deletion again shortly."),
                           code="storage_unavailable") from exc

@@ -54,10 +54,16 @@ def event_order(event: dict) -> tuple:
 
 def publish(job, *, results: list | None = None) -> None:
     """Send the job's current state to its subscribers; never fails the caller."""
+    groups_send([job_group(job.id), user_group(job.owner_id)], job_event(job, results=results),
+                what=f"job {job.id}")
+
+
+def groups_send(groups: list[str], event: dict, *, what: str) -> None:
+    """Send one event to channel-layer groups from synchronous or asynchronous code, on this
+    process's publishing loop; a lost event is logged, never raised."""
     layer = get_channel_layer()
     if layer is None:
         return
-    event = job_event(job, results=results)
     try:
         loop = _loop_for(layer)
         if loop is None:
@@ -66,18 +72,18 @@ def publish(job, *, results: list | None = None) -> None:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        coro = _send(layer, event, job.id, job.owner_id)
+        coro = _send(layer, event, groups)
         if running is loop:
             loop.create_task(coro)  # called from async code on that very loop
         else:
             asyncio.run_coroutine_threadsafe(coro, loop).result(SEND_TIMEOUT)
     except Exception:  # noqa: BLE001 - a lost progress event must not fail the job
-        log.warning("could not publish event for job %s", job.id, exc_info=True)
+        log.warning("could not publish event for %s", what, exc_info=True)
 
 
-async def _send(layer, event, job_id, owner_id) -> None:
-    await layer.group_send(job_group(job_id), event)
-    await layer.group_send(user_group(owner_id), event)
+async def _send(layer, event, groups) -> None:
+    for group in groups:
+        await layer.group_send(group, event)
 
 
 def remember_server_loop() -> None:

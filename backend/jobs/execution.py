@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from backend.jobs import events
 from backend.jobs.models import HELD_MESSAGE, Job, JobState, Result
@@ -60,6 +60,7 @@ class ProgressReporter:
             raise ServiceError("This job was cancelled.", code="job_cancelled")
 
 
+@translation.override("en")  # what a job stores (errors, verdicts) stays English, as before
 def job_run(*, job_id) -> None:
     """Run one job to its end. Safe to call again for the same job: a finished job is left
     alone, and only the latest attempt may store results."""

@@ -6,6 +6,7 @@ import copy
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import NotFound
 from backend.jobs.models import Job, JobState, Result
@@ -26,7 +27,7 @@ def job_get(*, user, job_id) -> Job:
     try:
         return Job.objects.prefetch_related("results", "inputs").get(owner=user, id=job_id)
     except Job.DoesNotExist:
-        raise NotFound("No such job.", code="job_not_found") from None
+        raise NotFound(_("No such job."), code="job_not_found") from None
 
 
 def result_list(*, user):
@@ -43,7 +44,7 @@ def result_get(*, user, result_id) -> Result:
     callers can answer 410 ``expired`` rather than a misleading 404."""
     result = Result.objects.select_related("job").filter(owner=user, id=result_id).first()
     if result is None:
-        raise NotFound("No such result.", code="result_not_found")
+        raise NotFound(_("No such result."), code="result_not_found")
     return result
 
 

@@ -1,6 +1,7 @@
 """GET /templates, POST /results/{id}/rating, GET /stickers/ratings (staff)."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
@@ -68,7 +69,7 @@ class TemplateListApi(APIView):
         if kind == "portrait":
             return Response({"results": portrait_template_list()})
         if kind not in {"sticker"}:
-            raise BadRequest("Unknown template kind; use kind=sticker or kind=portrait.",
+            raise BadRequest(_("Unknown template kind; use kind=sticker or kind=portrait."),
                              code="unknown_kind")
         return Response({"results": selectors.template_list(kind=kind)})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 from django.db.models import Avg, Count
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from core.errors import BadRequest
@@ -36,7 +37,8 @@ def template_load(*, template_id: str):
             return template
     row = StickerTemplate.objects.filter(id=template_id, active=True).first()
     if row is None:
-        raise BadRequest(f"No sticker template {template_id!r}.", code="unknown_template")
+        raise BadRequest(_("No sticker template %(id)s.") % {"id": repr(template_id)},
+                         code="unknown_template")
     storage = get_storage()
 
     def image(key: str):

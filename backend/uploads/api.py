@@ -5,6 +5,7 @@ from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -80,20 +81,20 @@ class UploadApi(APIView):
         files = getattr(request, "FILES", {})
         sent = [files[name] for name in FILE_FIELDS if name in files]
         if len(sent) > 1:
-            raise BadRequest("Send one file, as the multipart field 'file'.",
+            raise BadRequest(_("Send one file, as the multipart field 'file'."),
                              code="too_many_files")
         url = "" if sent else request.data.get("url", "")
         if not sent and not url:
-            raise BadRequest("Send the photo or recording as multipart field 'file', or its "
-                             "address as 'url'.", code="missing_image")
+            raise BadRequest(_("Send the photo or recording as multipart field 'file', or its "
+                               "address as 'url'."), code="missing_image")
         if sent:
             if sent[0].size > settings.UPLOAD_FILE_MAX_BYTES:
-                raise PayloadTooLarge(
-                    f"The file is larger than {settings.UPLOAD_FILE_MAX_BYTES // 2**20} MB.")
+                raise PayloadTooLarge(_("The file is larger than %(mb)s MB.")
+                                      % {"mb": settings.UPLOAD_FILE_MAX_BYTES // 2**20})
             data, admission = sent[0].read(), nullcontext()
         else:
             if not isinstance(url, str) or len(url) > 2048:
-                raise BadRequest("'url' must be an http(s) address.", code="invalid_url")
+                raise BadRequest(_("'url' must be an http(s) address."), code="invalid_url")
             data, admission = None, _one_url_upload_at_a_time(request.user)
         with admission:
             upload = upload_create(user=request.user, data=data, url=url)
@@ -124,8 +125,8 @@ def _one_url_upload_at_a_time(user):
     # The entry normally goes when the upload ends; its expiry only frees a slot that a killed
     # process left behind, so it outlasts the longest fetch plus the moderation after it.
     if not cache.add(key, 1, timeout=settings.UPLOAD_URL_TIMEOUT + 60):
-        raise Throttled("Your previous link is still being fetched; wait for it to finish, "
-                        "then try again.", code="url_fetch_in_progress")
+        raise Throttled(_("Your previous link is still being fetched; wait for it to finish, "
+                          "then try again."), code="url_fetch_in_progress")
     try:
         yield
     finally:

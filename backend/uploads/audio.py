@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from django.utils.translation import gettext_lazy as _
+
 from backend.uploads.sanitize import megabytes
 from core.errors import BadRequest, PayloadTooLarge, UnsupportedMedia
 
@@ -73,27 +75,30 @@ def sanitize_audio(data: bytes, *, max_bytes: int, max_seconds: int,
     """The clean copy of ``data``, refused with a code when it is not a whole recording of at
     most ``max_seconds`` in a container we read."""
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The recording is {megabytes(len(data))}; the limit is "
-                              f"{megabytes(max_bytes)}. Record a shorter message.")
+        raise PayloadTooLarge(_("The recording is %(size)s; the limit is %(limit)s. Record a "
+                                "shorter message.")
+                              % {"size": megabytes(len(data)), "limit": megabytes(max_bytes)})
     source_format = sniff_audio_format(data)
     if source_format == "silk":
-        raise UnsupportedMedia("WeChat voice messages (SILK) cannot be read; record with the "
-                               "mini-program's recorder in MP3 or AAC instead.")
+        raise UnsupportedMedia(_("WeChat voice messages (SILK) cannot be read; record with the "
+                                 "mini-program's recorder in MP3 or AAC instead."))
     if source_format is None:
-        raise UnsupportedMedia(f"This is not a recording we accept; upload {ACCEPTED}.")
+        raise UnsupportedMedia(_("This is not a recording we accept; upload %(formats)s.")
+                               % {"formats": ACCEPTED})
     if source_format == "ogg" and not _ogg_is_whole(data):
         raise _corrupt()
     pcm, declared_ms = _decode(data, _DEMUXER[source_format], max_seconds + 1, timeout)
     samples = np.frombuffer(pcm, dtype="<i2")
     duration_ms = len(samples) * 1000 // SAMPLE_RATE
     if duration_ms > max_seconds * 1000 + _SLACK_MS:
-        raise PayloadTooLarge(f"The recording is longer than {max_seconds} seconds, the limit; "
-                              "record a shorter message.", code="audio_too_long")
+        raise PayloadTooLarge(_("The recording is longer than %(seconds)s seconds, the limit; "
+                                "record a shorter message.") % {"seconds": max_seconds},
+                              code="audio_too_long")
     if declared_ms is not None and duration_ms < declared_ms - _SLACK_MS:
         raise _corrupt()  # cut short: the container promised more than could be decoded
     if not samples.any():
-        raise BadRequest("The recording is silent or empty; record again, closer to the "
-                         "microphone.", code="audio_empty")
+        raise BadRequest(_("The recording is silent or empty; record again, closer to the "
+                           "microphone."), code="audio_empty")
     clean = _wav(pcm)
     return CleanAudio(data=clean, format="wav", content_type="audio/wav",
                       duration_ms=duration_ms, sha256=hashlib.sha256(clean).hexdigest(),
@@ -168,5 +173,5 @@ def _wav(pcm: bytes) -> bytes:
 
 
 def _corrupt() -> BadRequest:
-    return BadRequest("The recording could not be read; it may be damaged or incomplete. "
-                      "Record it again and re-upload.", code="corrupt_audio")
+    return BadRequest(_("The recording could not be read; it may be damaged or incomplete. "
+                        "Record it again and re-upload."), code="corrupt_audio")

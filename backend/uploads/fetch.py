@@ -19,6 +19,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
+from django.utils.translation import gettext_lazy as _
+
 from core.errors import BadRequest, PayloadTooLarge
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -57,24 +59,24 @@ def fetch_url(url: str, *, max_bytes: int, timeout: float, max_redirects: int = 
     """
     allowed = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
     deadline = time.monotonic() + timeout
-    for _ in range(max_redirects + 1):
+    for _hop in range(max_redirects + 1):
         target = _parse(url)
         addresses = _resolve(target.host, target.port, deadline)
         for address in addresses:
             if not _may_connect(address, allowed):
-                raise BadRequest("This link points to a private or reserved address; "
-                                 "use a public link to the image, or upload the file itself.",
+                raise BadRequest(_("This link points to a private or reserved address; use a "
+                                   "public link to the image, or upload the file itself."),
                                  code="url_not_allowed")
         location = _get(target, addresses, deadline, max_bytes)
         if isinstance(location, bytes):
             return location
         url = urljoin(target.url, location)
-    raise BadRequest(f"The link redirected more than {max_redirects} times; "
-                     "use the final link to the image.", code="url_too_many_redirects")
+    raise BadRequest(_("The link redirected more than %(n)s times; use the final link to the "
+                       "image.") % {"n": max_redirects}, code="url_too_many_redirects")
 
 
 def _parse(url: str) -> _Target:
-    invalid = BadRequest("This is not a valid link; copy the full http(s):// link to the image.",
+    invalid = BadRequest(_("This is not a valid link; copy the full http(s):// link to the image."),
                          code="invalid_url")
     if not isinstance(url, str) or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
         raise invalid
@@ -89,12 +91,12 @@ def _parse(url: str) -> _Target:
     if not scheme:
         raise invalid
     if scheme not in ("http", "https"):
-        raise BadRequest("Only http:// and https:// links can be fetched.",
+        raise BadRequest(_("Only http:// and https:// links can be fetched."),
                          code="url_scheme_not_allowed")
     if "@" in parts.netloc or "\\" in parts.netloc:
         # Userinfo is where parsers disagree about which part is the host; never accept it.
-        raise BadRequest("Links with a user name or password are not accepted; "
-                         "use a public link to the image.", code="invalid_url")
+        raise BadRequest(_("Links with a user name or password are not accepted; use a public "
+                           "link to the image."), code="invalid_url")
     host = parts.hostname or ""
     if not parts.netloc.startswith("["):
         host = host.rstrip(".")
@@ -140,7 +142,7 @@ def _resolve(host: str, port: int, deadline: float) -> list[IPAddress]:
     except FutureTimeout as exc:
         raise _timeout() from exc
     except (OSError, UnicodeError) as exc:
-        raise BadRequest(f"The site {host} could not be found; check the link.",
+        raise BadRequest(_("The site %(host)s could not be found; check the link.") % {"host": host},
                          code="url_fetch_failed") from exc
     addresses = []
     for _family, _type, _proto, _name, sockaddr in infos:
@@ -148,7 +150,7 @@ def _resolve(host: str, port: int, deadline: float) -> list[IPAddress]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise BadRequest(f"The site {host} could not be found; check the link.",
+        raise BadRequest(_("The site %(host)s could not be found; check the link.") % {"host": host},
                          code="url_fetch_failed")
     return addresses
 
@@ -190,11 +192,13 @@ def _get(target: _Target, addresses: list[IPAddress], deadline: float,
         if response.status in _REDIRECTS:
             location = response.getheader("Location")
             if not location:
-                raise _failed(f"The link answered HTTP {response.status} without a target.")
+                raise _failed(_("The link answered HTTP %(status)s without a target.")
+                              % {"status": response.status})
             return location
         if not 200 <= response.status < 300:
-            raise _failed(f"The link answered HTTP {response.status} {response.reason}; "
-                          "check that it opens in a browser and points to an image.")
+            raise _failed(_("The link answered HTTP %(status)s %(reason)s; check that it opens "
+                            "in a browser and points to an image.")
+                          % {"status": response.status, "reason": response.reason})
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
             raise _too_large(max_bytes)
@@ -204,16 +208,16 @@ def _get(target: _Target, addresses: list[IPAddress], deadline: float,
             if len(body) > max_bytes:
                 raise _too_large(max_bytes)
         if response.length:  # http.client returns a short body silently
-            raise _failed("The site broke off before sending the whole image; try again.")
+            raise _failed(_("The site broke off before sending the whole image; try again."))
         return bytes(body)
     except TimeoutError as exc:
         raise _timeout() from exc
     except ssl.SSLCertVerificationError as exc:
-        raise _failed(f"The site's certificate is not valid ({exc.verify_message}); "
-                      "use a link from a site with a valid https certificate.") from exc
+        raise _failed(_("The site's certificate is not valid (%(why)s); use a link from a site "
+                        "with a valid https certificate.") % {"why": exc.verify_message}) from exc
     except (OSError, http.client.HTTPException) as exc:
-        raise _failed("The site could not be reached or broke off the answer; "
-                      "check the link and try again.") from exc
+        raise _failed(_("The site could not be reached or broke off the answer; check the link "
+                        "and try again.")) from exc
     finally:
         if response is not None:
             response.close()
@@ -311,14 +315,14 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def _timeout() -> BadRequest:
-    return BadRequest("The site took too long to send the image; "
-                      "try again, or download it and upload the file.", code="url_timeout")
+    return BadRequest(_("The site took too long to send the image; try again, or download it "
+                        "and upload the file."), code="url_timeout")
 
 
-def _failed(message: str) -> BadRequest:
+def _failed(message) -> BadRequest:
     return BadRequest(message, code="url_fetch_failed")
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The image at this link is over {max_bytes / 2**20:.1f} MB; "
-                           "use a smaller image.", code="too_large")
+    return PayloadTooLarge(_("The image at this link is over %(mb)s MB; use a smaller image.")
+                           % {"mb": f"{max_bytes / 2**20:.1f}"}, code="too_large")

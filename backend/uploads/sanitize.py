@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
+from django.utils.translation import gettext_lazy as _
+
 from core.errors import BadRequest, PayloadTooLarge, ServiceError, UnsupportedMedia
 
 JPEG_QUALITY = 92
@@ -46,14 +48,16 @@ def sanitize_image(data: bytes, *, max_bytes: int, max_pixels: int, max_side: in
     """The clean copy of ``data``. ``max_*`` bound what is accepted; ``keep_side`` bounds what
     is kept: a larger picture is scaled down so its long side is ``keep_side``."""
     if not data:
-        raise BadRequest("The file is empty; choose a photo and upload it again.",
+        raise BadRequest(_("The file is empty; choose a photo and upload it again."),
                          code="empty_file")
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The file is {megabytes(len(data))}; the limit is "
-                              f"{megabytes(max_bytes)}. Upload a smaller or more compressed photo.")
+        raise PayloadTooLarge(
+            _("The file is %(size)s; the limit is %(limit)s. Upload a smaller or more "
+              "compressed photo.") % {"size": megabytes(len(data)), "limit": megabytes(max_bytes)})
     source_format = sniff_format(data)
     if source_format is None:
-        raise UnsupportedMedia(f"This is not an image we accept; upload a {ACCEPTED} photo.")
+        raise UnsupportedMedia(_("This is not an image we accept; upload a %(formats)s photo.")
+                               % {"formats": ACCEPTED})
 
     # Pillow's own bomb check only warns between MAX_IMAGE_PIXELS and twice that, and
     # turning the warning into an error is not thread-safe; never allow more than it does.
@@ -222,14 +226,15 @@ def _encode(picture: Image.Image, source_format: str) -> CleanImage:
 
 def _too_many_pixels(max_pixels: int, max_side: int, size: str) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"The image is {size}; the limit is {max_side} pixels per side and "
-        f"{max_pixels / 1e6:.0f} megapixels. Resize it and upload again.",
+        _("The image is %(size)s; the limit is %(side)s pixels per side and %(mp)s megapixels. "
+          "Resize it and upload again.")
+        % {"size": size, "side": max_side, "mp": f"{max_pixels / 1e6:.0f}"},
         code="too_many_pixels")
 
 
 def _corrupt() -> BadRequest:
-    return BadRequest("The image could not be read; it may be damaged or incomplete. "
-                      "Open it on your phone, save it again and re-upload.",
+    return BadRequest(_("The image could not be read; it may be damaged or incomplete. "
+                        "Open it on your phone, save it again and re-upload."),
                       code="corrupt_image")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.uploads.models import Upload
 from core.errors import NotFound
@@ -16,4 +17,4 @@ def upload_get(*, user, upload_id) -> Upload:
     try:
         return Upload.objects.get(owner=user, id=upload_id)
     except Upload.DoesNotExist:
-        raise NotFound("No such upload of yours.", code="upload_not_found") from None
+        raise NotFound(_("No such upload of yours."), code="upload_not_found") from None

@@ -10,6 +10,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.memory import release_memory
 from backend.uploads.audio import ACCEPTED as AUDIO_ACCEPTED
@@ -45,8 +46,9 @@ def upload_create(*, user, data: bytes | None = None, url: str = "") -> Upload:
         if sniff_audio_format(data) is not None:
             return _audio_upload_create(user=user, data=data, url=url)
         if data:  # an empty file is sanitize_image's to refuse, with its own code
-            raise UnsupportedMedia(f"This is not a file we accept; upload a {IMAGES_ACCEPTED} "
-                                   f"photo, or {AUDIO_ACCEPTED}.")
+            raise UnsupportedMedia(
+                _("This is not a file we accept; upload a %(images)s photo, or %(audio)s.")
+                % {"images": IMAGES_ACCEPTED, "audio": AUDIO_ACCEPTED})
     try:
         clean = sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
                                max_pixels=settings.UPLOAD_MAX_PIXELS,
@@ -95,7 +97,7 @@ def _audio_upload_create(*, user, data: bytes, url: str) -> Upload:
 
 def _fetch(url: str) -> bytes:
     if not _fetch_slots.acquire(blocking=False):
-        raise Unavailable("Too many files are being fetched right now; try again shortly.",
+        raise Unavailable(_("Too many files are being fetched right now; try again shortly."),
                           code="url_fetch_busy")
     try:
         return fetch_url(url, max_bytes=settings.UPLOAD_FILE_MAX_BYTES,
@@ -115,7 +117,7 @@ def _store(upload: Upload, data: bytes) -> Upload:
     try:
         get_storage().put(upload.storage_key, data, upload.content_type)
     except StorageError as exc:
-        raise Unavailable("Storage is unavailable; try the upload again shortly.",
+        raise Unavailable(_("Storage is unavailable; try the upload again shortly."),
                           code="storage_unavailable") from exc
     upload.save(force_insert=True)
     return upload
@@ -130,7 +132,7 @@ def _moderated(upload: Upload, moderate: Callable[[], Verdict]) -> Upload:
         raise
     if verdict.decision == BLOCK:
         upload_discard(upload=upload)
-        raise ServiceError(verdict.message or "This file is not allowed.",
+        raise ServiceError(verdict.message or _("This file is not allowed."),
                            code=verdict.code or "content_blocked", status=422)
     if verdict.decision == REVIEW:
         upload.moderation_state = ModerationState.HELD
@@ -146,8 +148,8 @@ def upload_delete(*, user, upload_id) -> None:
     try:
         get_storage().delete(upload.storage_key)
     except StorageError as exc:
-        raise Unavailable("Storage is unavailable, so the file could not be deleted yet; "
-                          "try again shortly.", code="storage_unavailable") from exc
+        raise Unavailable(_("Storage is unavailable, so the file could not be deleted yet; "
+                            "try again shortly."), code="storage_unavailable") from exc
     upload.delete()
 
 

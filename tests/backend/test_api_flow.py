@@ -126,7 +126,7 @@ def test_generate_refuses_bad_requests(login, astronaut_jpeg, payload, status, c
 def test_generate_refuses_unknown_fields_by_name(login, astronaut_jpeg, payload, message):
     api = login()
     upload_id = api.upload(astronaut_jpeg).json()["id"]
-    response = api.post("/generate", {"upload_id": upload_id, **payload})
+    response = api.post("/generate", {"upload_id": upload_id, **payload}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     assert response.json()["error"] == {"code": "unknown_field", "message": message}
     assert not Job.objects.exists()

@@ -79,9 +79,9 @@ def test_the_container_is_sniffed_from_the_magic_bytes(head, container):
 
 
 def send(api, data: bytes, name: str = "voice.mp3", content_type: str = "audio/mpeg",
-         field: str = "file"):
+         field: str = "file", **extra):
     return api.client.post("/upload", {field: SimpleUploadedFile(name, data, content_type)},
-                           format="multipart")
+                           format="multipart", **extra)
 
 
 def stored_keys(user_id) -> list[str]:
@@ -185,7 +185,7 @@ def test_a_jpeg_named_mp3_is_taken_for_what_its_bytes_are(login):
 def test_a_recording_over_the_limit_is_refused_naming_it(login, settings):
     settings.AUDIO_MAX_SECONDS = 2
     api = login()
-    response = send(api, recording("mp3", seconds=5))
+    response = send(api, recording("mp3", seconds=5), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 413, response.content
     error = response.json()["error"]
     assert error["code"] == "audio_too_long" and "2 seconds" in error["message"]

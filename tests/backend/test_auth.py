@@ -60,7 +60,8 @@ def test_wechat_down_is_503(fake_wechat):
 def test_wechat_unreachable_is_503(settings):
     settings.WECHAT_APPID, settings.WECHAT_SECRET = "wx-app", "secret"
     settings.WECHAT_API_BASE = "http://127.0.0.1:9"  # discard port: nothing listens
-    response = APIClient().post("/auth/wechat", {"code": "c"}, format="json")
+    response = APIClient().post("/auth/wechat", {"code": "c"}, format="json",
+                                HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 503
     assert "could not be reached" in response.json()["error"]["message"]
 
@@ -68,7 +69,8 @@ def test_wechat_unreachable_is_503(settings):
 def test_wechat_login_without_credentials_says_it_is_not_configured(settings):
     settings.WECHAT_APPID = settings.WECHAT_SECRET = ""
     settings.WECHAT_API_BASE = "http://127.0.0.1:9"
-    response = APIClient().post("/auth/wechat", {"code": "c"}, format="json")
+    response = APIClient().post("/auth/wechat", {"code": "c"}, format="json",
+                                HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "wechat_not_configured"

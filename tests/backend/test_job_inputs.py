@@ -50,7 +50,9 @@ def audio_upload(user_id, data: bytes, *, seconds: float) -> Upload:
 
 
 def generate(api, mode: str, inputs: dict, text: str = ""):
-    return api.post("/generate", {"mode": mode, "inputs": inputs, "text": text})
+    # In English: the refusals' wording is asserted ("'voice' takes an audio").
+    return api.post("/generate", {"mode": mode, "inputs": inputs, "text": text},
+                    HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_a_job_with_a_photo_and_a_voice_runs_with_both_decoded(login, astronaut_jpeg,

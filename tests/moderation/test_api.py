@@ -148,7 +148,7 @@ def test_decisions_refuse_unknown_fields():
     client, _ = client_for(staff=True)
     case = held_case()
     response = client.post(f"/moderation/cases/{case.id}/approve", {"reson": "typo"},
-                           format="json")
+                           format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert response.json()["error"] == {
         "code": "unknown_field",

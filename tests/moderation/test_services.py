@@ -1,6 +1,7 @@
 """moderate_text / moderate_image, the cases they open, word-list reloads and the offender throttle."""
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from PIL import Image
 from skimage import data
 
@@ -36,7 +37,11 @@ def test_clean_text_passes_without_a_case(user):
 def test_blocked_text_opens_a_rejected_case_with_the_hits(user):
     verdict = moderate_text(text="来玩賭\u200b博", user=user, subject="sticker_text")
     assert (verdict.decision, verdict.code) == ("block", "content_blocked")
-    assert "use other words" in verdict.message and "photo" not in verdict.message
+    with translation.override("en"):  # the message is read in the reader's language
+        english = str(verdict.message)
+    assert "use other words" in english and "photo" not in english
+    with translation.override("zh-hans"):
+        assert str(verdict.message).endswith("请换一种说法。")
     case = ModerationCase.objects.get(id=verdict.case_id)
     assert (case.subject_type, case.subject, case.state, case.user) == ("text", "sticker_text", "rejected", user)
     assert case.labels[0] == {"provider": "wordfilter", "label": "gambling", "action": "block",
@@ -111,7 +116,10 @@ def test_repeat_offenders_are_throttled(user, settings):
 
     cache.clear()
     assert OffenderThrottle().allow_request(request, None)
-    with pytest.raises(Throttled) as refused:
+    with pytest.raises(Throttled) as chinese, translation.override("zh-hans"):
+        OffenderThrottle().allow_request(request, None)
+    assert str(chinese.value).startswith("处罚：最近 24 小时内，你的照片或文字有 2 次")
+    with pytest.raises(Throttled) as refused, translation.override("en"):
         OffenderThrottle().allow_request(request, None)
     assert (refused.value.code, refused.value.status) == ("offender_penalty", 429)
     assert refused.value.message.startswith("Penalty: 2 of your photos or texts were blocked")
