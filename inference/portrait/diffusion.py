@@ -94,9 +94,7 @@ def render(template_rgb: np.ndarray, identities: Sequence[Identity],
         passes += [{"face": n, **entry} for entry in done]
     clock.lap("diffusion")
 
-    engine = "+".join([handle.engine_for(scheduler)]
-                      + [f"lora:{note['digest']}" for note in used if "digest" in note]
-                      + [ENGINE])
+    engine = "+".join([handle.engine_for(scheduler), *_lora_names(used), ENGINE])
     details = {"diffusion": {
         "checkpoint": handle.engine_for(scheduler), "scheduler": scheduler, "seed": seed,
         "prompt": PROMPT, "negative_prompt": NEGATIVE_PROMPT, "device": handle.device,
@@ -125,6 +123,13 @@ def verify_faces(report: list[dict], engine: str) -> None:
             f"The portrait failed its check: {'; '.join(problems)}. {engine} redrew it; nothing "
             "was kept. Try again with apply_face_fusion_after on, a lower "
             "first_denoising_strength, or another template.", code=CHECK_FAILED)
+
+
+def _lora_names(used: list[dict]) -> list[str]:
+    """The LoRAs for the engine string: each by its hash, or their count past two (the
+    metadata lists them all; the engine string stays short enough to store)."""
+    digests = list(dict.fromkeys(note["digest"] for note in used if "digest" in note))
+    return [f"lora:{d}" for d in digests] if len(digests) <= 2 else [f"loras:{len(digests)}"]
 
 
 def _person_lora(data: bytes | None) -> tuple[dict | None, str | None, dict]:

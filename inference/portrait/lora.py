@@ -42,10 +42,20 @@ class TrainedLora:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        """The .safetensors file; its header's metadata names the base checkpoint and rank."""
+        """The .safetensors file; its header's metadata names the base checkpoint and rank.
+
+        safetensors writes metadata in a random order (a Rust hash map), so the same LoRA
+        would hash differently each time: the metadata is put into the header here, sorted.
+        Tensor offsets count from the header's end, so they stay as they are."""
         from safetensors.torch import save
 
-        return save(self.state_dict, metadata=self.header())
+        raw = save(self.state_dict)
+        (length,) = struct.unpack("<Q", raw[:8])
+        header = {"__metadata__": dict(sorted(self.header().items())),
+                  **json.loads(raw[8:8 + length])}
+        text = json.dumps(header, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)  # the data stays 8-byte aligned
+        return struct.pack("<Q", len(text)) + text + raw[8 + length:]
 
     def header(self) -> dict[str, str]:
         return {"format": "pt", "mx_lora_format": FORMAT, "mx_lora_version": VERSION,
@@ -151,9 +161,13 @@ def train_unet_lora(model_dir: Path | str, faces: Sequence[np.ndarray], *,
     encoded = time.perf_counter()
 
     unet.requires_grad_(False)
-    unet.add_adapter(LoraConfig(r=options.rank, lora_alpha=options.rank,
-                                init_lora_weights="gaussian",
-                                target_modules=list(TARGET_MODULES)))
+    # The adapter's initial weights come from torch's global generator: seeded here, and
+    # restored after, so that a seed trains the same LoRA and nobody else's draws change.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(options.seed)
+        unet.add_adapter(LoraConfig(r=options.rank, lora_alpha=options.rank,
+                                    init_lora_weights="gaussian",
+                                    target_modules=list(TARGET_MODULES)))
     trained = [p for p in unet.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trained, lr=options.learning_rate)
     schedule = parts["scheduler"]
