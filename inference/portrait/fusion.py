@@ -5,7 +5,8 @@ Each template face gets the user's best aligned face, warped onto a shape betwee
 template's and the user's (``more_like_me``), colour-matched, Poisson-cloned and feathered in
 (see ``blend``), then retouched as ``configure`` asks. PAI's options that need a Stable
 Diffusion stage, a LoRA or a restoration model are not imitated: the result lists them under
-``not_applied`` with the reason."""
+``not_applied`` with the reason. With Stable Diffusion weights, ``diffusion.render`` applies
+them around the same fusion."""
 from __future__ import annotations
 
 import time
@@ -44,8 +45,8 @@ _SMOOTH = 0.03
 _LIGHT = 0.3
 # The final blend's feather, in face units: wide enough to hide the mask, inside the clone.
 _FEATHER = 0.15
-_DIFFUSION = "no Stable Diffusion stage is installed: the face is fused by landmark warping " \
-             "and Poisson blending"
+_DIFFUSION = "no Stable Diffusion model is configured (SD_MODEL_DIR): the face is fused by " \
+             "landmark warping and Poisson blending"
 
 
 @dataclass
@@ -75,8 +76,8 @@ class PortraitResult:
 def not_applied(configure: PortraitConfigure) -> dict[str, str]:
     """The fields whose value asks for something this engine cannot do, and why."""
     skipped = {
-        "lora_weights": "no LoRA is trained: the identity is the person's aligned faces and "
-                        "descriptor",
+        "lora_weights": "no LoRA is trained without a Stable Diffusion model (SD_MODEL_DIR): "
+                        "the identity is the person's aligned faces and descriptor",
         "first_diffusion_steps": _DIFFUSION,
         "first_denoising_strength": _DIFFUSION,
         "second_diffusion_steps": _DIFFUSION,

@@ -195,6 +195,9 @@ def train_unet_lora(model_dir: Path | str, faces: Sequence[np.ndarray], *,
         losses.append(value)
         progress("lora", (step + 1) / options.steps)
     unet.eval()
+    del optimiser  # its moment buffers; the frozen parts go when the caller's copy does
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
     finished = time.perf_counter()
     return unet, losses, {"load_s": loaded - started, "encode_s": encoded - loaded,
                           "train_s": finished - encoded}

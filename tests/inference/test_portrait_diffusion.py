@@ -246,3 +246,26 @@ def test_several_threads_render_as_one_thread_does(handle, people, template):
     for thread in threads:
         thread.join()
     assert all(np.array_equal(a, b) for a, b in zip(sequential, together))
+
+
+def test_the_command_line_trains_a_lora_and_renders_with_it(model_dir, tmp_path, capsys,
+                                                            face_photo):
+    import json
+
+    from inference.__main__ import main
+    from tests.inference.conftest import SHARED_FACES
+
+    face_photo("obama.jpg")  # skips without ../shared
+    obama, biden = str(SHARED_FACES / "obama.jpg"), str(SHARED_FACES / "biden.jpg")
+    lora, identity = tmp_path / "me.safetensors", tmp_path / "me.npz"
+    assert main(["portrait", "lora", obama, "--sd-model-dir", str(model_dir), "--steps", "2",
+                 "--rank", "4", "-o", str(lora)]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 2
+    assert main(["portrait", "identity", obama, "-o", str(identity)]) == 0
+    capsys.readouterr()
+    assert main(["portrait", "fuse", biden, str(identity), "--sd-model-dir", str(model_dir),
+                 "--lora", str(lora), "-o", str(tmp_path / "out.png")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["path"] == "diffusion" and f"+lora:{lora_digest(lora.read_bytes())}+" in \
+        report["engine"]
+    assert (tmp_path / "out.png").stat().st_size > 10_000
