@@ -236,6 +236,11 @@ MODELS_DIR = Path(env_str("MODELS_DIR", str(BASE_DIR / "models")))
 SD_MODEL_DIR = env_str("SD_MODEL_DIR", "")
 # Route diffusion work to the "gpu" queue (run a worker with -Q gpu on a GPU machine).
 GPU_QUEUE = env_bool("GPU_QUEUE", False)
+# Portraits' LoRA training (with SD_MODEL_DIR): EasyPhoto's steps and learning rate; rank 32
+# (alpha the same) keeps a person's file at ~26 MB.
+PORTRAIT_LORA_STEPS = max(1, env_int("PORTRAIT_LORA_STEPS", 800))
+PORTRAIT_LORA_RANK = max(1, env_int("PORTRAIT_LORA_RANK", 32))
+PORTRAIT_LORA_LEARNING_RATE = env_float("PORTRAIT_LORA_LEARNING_RATE", 1e-4)
 ANIME_DEFAULT_STYLE = env_str("ANIME_DEFAULT_STYLE", "auto")
 # The AnimeGAN checkpoint that styles a voice picture after SD txt2img: auto (the description's
 # style if installed, else a scene style), none, or a checkpoint's name (inference/voice/painted).

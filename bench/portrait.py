@@ -2,6 +2,11 @@
 fusing into a 1024x1024 template with one face and a 1536x512 one with three. Prints Markdown.
 
     .venv/bin/python bench/portrait.py [--runs 3]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/portrait.py --diffusion [--sd-model-dir DIR]
+
+``--diffusion`` also times the diffusion path: a LoRA trained on the 10 photos' faces and the
+same two renders with it, on ``--sd-model-dir`` or else the tests' tiny random-weight pipeline
+(64-px, a few MB: its figures are the path's own cost around the model, not SD1.5's speed).
 
 Uses the ../shared fixtures (Obama's photo made into a set; Biden's as the template).
 """
@@ -51,6 +56,11 @@ def timed(function, runs: int) -> tuple[float, float, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--diffusion", action="store_true",
+                        help="also time LoRA training and rendering with Stable Diffusion")
+    parser.add_argument("--sd-model-dir", default=None,
+                        help="an SD1.5 diffusers folder (default: a tiny random-weight one)")
+    parser.add_argument("--lora-steps", type=int, default=50)
     args = parser.parse_args()
     if not (FACES / "obama.jpg").is_file():
         print(f"needs the fixture photos in {FACES}")
@@ -75,15 +85,52 @@ def main() -> int:
     wall, cpu, multi = timed(lambda: fuse(group, [identity, biden_identity, identity]), args.runs)
     rows.append((f"fuse, 3 faces, {group.shape[1]}x{group.shape[0]} template", wall, cpu, 6.0))
 
+    if args.diffusion:
+        rows += diffusion_rows(args, photos, identity, biden_identity, single, group)
+
     load = os.getloadavg()[0]
     print(f"{args.runs} runs each, medians; load average {load:.1f} on {os.cpu_count()} cores\n")
     print("| step | wall | CPU | target |\n| --- | --- | --- | --- |")
     for name, wall, cpu, target in rows:
-        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | ≤ {target:g} s |")
+        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | "
+              f"{f'≤ {target:g} s' if target else '—'} |")
     print("\nfused distances (dlib, to the identity):",
           [face["distance"] for face in result.faces + multi.faces])
     print("fuse stages (1 face):", {k: round(v, 3) for k, v in result.timings.items()})
     return 0
+
+
+def diffusion_rows(args, photos, identity, biden_identity, single, group) -> list[tuple]:
+    """LoRA training and the two renders on the diffusion path (no targets: PAI's own GPU
+    service takes minutes to train and tens of seconds to render)."""
+    import tempfile
+
+    from inference.diffusion import load_sd_pipeline
+    from inference.diffusion.loading import checkpoint_engine
+    from inference.portrait.diffusion import render
+    from inference.portrait.lora import TrainingOptions, train_lora, training_faces
+    from tests.inference.tiny_sd import build_tiny_sd
+
+    model_dir = args.sd_model_dir or build_tiny_sd(Path(tempfile.mkdtemp()) / "tiny-sd")
+    label = "SD1.5" if args.sd_model_dir else "tiny random-weight pipeline"
+    faces = training_faces(check_photos(photos), size=512)
+    options = TrainingOptions(steps=args.lora_steps, rank=32 if args.sd_model_dir else 4)
+    base = checkpoint_engine(model_dir)
+    wall, cpu, lora = timed(lambda: train_lora(model_dir, faces, base=base, options=options),
+                            args.runs)
+    data = lora.to_bytes()
+    handle = load_sd_pipeline(model_dir)
+    rows = [(f"LoRA, {args.lora_steps} steps on 10 faces, {label}", wall, cpu, None)]
+    wall, cpu, _ = timed(lambda: render(single, [identity], [data], handle=handle, seed=1),
+                         args.runs)
+    rows.append((f"render, 1 face, {single.shape[1]}x{single.shape[0]}, 50+30 steps at "
+                 f"0.45/0.30, {label}", wall, cpu, None))
+    wall, cpu, _ = timed(lambda: render(group, [identity, biden_identity, identity],
+                                        [data, data, data], handle=handle, seed=1), args.runs)
+    rows.append((f"render, 3 faces, {group.shape[1]}x{group.shape[0]}, {label}", wall, cpu,
+                 None))
+    print(f"LoRA file: {len(data) / 1e6:.2f} MB; {handle.engine} on {handle.device}")
+    return rows
 
 
 if __name__ == "__main__":

@@ -81,6 +81,8 @@ class Result(StoredImage):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="results")
     kind = models.CharField(max_length=24)
+    # Longer than an upload's: a result may be a file such as a LoRA's "safetensors".
+    format = models.CharField(max_length=16)
     engine = models.CharField(max_length=160)
     metadata = models.JSONField(default=dict, blank=True)
 

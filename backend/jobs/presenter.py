@@ -30,6 +30,7 @@ STAGE_WORDS = {
     "diffusion": ("Redrawing with AI", "AI 正在重绘"),
     "check": ("Checking your photos", "正在检查照片"),
     "identity": ("Learning your face", "正在学习你的面部特征"),
+    "lora": ("Training a model of your face", "正在训练你的专属模型"),
     "fuse": ("Putting your face into the portrait", "正在把你的脸融入写真"),
     "similarity": ("Checking the likeness", "正在比对相似度"),
     "speech": ("Preparing the voice", "正在合成语音"),

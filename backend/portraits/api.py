@@ -107,6 +107,8 @@ class CreateApi(PaiApi):
             "cost_time": (job.finished_at - job.created_at).total_seconds(),
             "model_id": ",".join(result.metadata.get("model_ids", [])),
             "similarity": result.metadata.get("similarity"),
+            "engine": result.engine,
+            "path": result.metadata.get("path"),
             "result_id": str(result.id),
             "download_url": request.build_absolute_uri(reverse("download", args=[result.id])),
         }))

@@ -35,7 +35,8 @@ def pai_job(public: PublicJob) -> dict:
         else:
             portrait = job.results.first()
             payload.update(model_id=",".join(job.metadata.get("model_ids", [])),
-                           similarity=job.metadata.get("similarity"),
+                           similarity=job.metadata.get("similarity"), engine=job.engine,
+                           path=job.metadata.get("path"),
                            result_id=str(portrait.id) if portrait else None)
         result = json.dumps(payload)
     return {"id": public.id, "app_id": public.app_id, "state": state,

@@ -42,6 +42,17 @@ def identity_result(identity: Identity) -> Result:
     return result
 
 
+def identity_lora_bytes(identity: Identity) -> bytes | None:
+    """The identity's LoRA file (safetensors), or None when it was learnt without one."""
+    result = identity.job.results.filter(kind="lora").first()
+    if result is None:
+        return None
+    try:
+        return get_storage().get(result.storage_key)
+    except KeyError:
+        return None
+
+
 def identity_bytes(identity: Identity) -> bytes:
     try:
         return get_storage().get(identity_result(identity).storage_key)

@@ -5,7 +5,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image
@@ -47,6 +47,7 @@ def img2img(
     seed: int | None = None,
     size: int | None = None,
     feather: float | None = None,
+    adapters: Mapping[str, float] | None = None,
     progress: Progress = silent,
 ) -> DiffusionResult:
     """Redraw ``image`` (RGB uint8) after ``prompt``, then put back the pixels ``keep_mask`` keeps.
@@ -56,6 +57,7 @@ def img2img(
     ``size`` is the working resolution's long side (default: the checkpoint's native one, 512 for
     SD1.5); the result comes back at the input's size. ``keep_mask`` (HxW float, 1 = keep the
     input) is feathered outwards over ``feather`` pixels (default 3% of the short side).
+    ``adapters``: LoRAs loaded by ``handle.call_lora`` to use, name -> weight.
     Progress is reported as stage "diffusion", the fraction of denoising steps done.
     """
     started = time.perf_counter()
@@ -78,6 +80,7 @@ def img2img(
         guidance=guidance,
         scheduler=scheduler,
         seed=seed,
+        adapters=adapters,
         progress=progress,
     )
     generated_at = time.perf_counter()
@@ -125,6 +128,7 @@ def _generate(
     guidance: float,
     scheduler: str,
     seed: int,
+    adapters: Mapping[str, float] | None,
     progress: Progress,
 ) -> tuple[Image.Image, int]:
     """Run the pipeline under the handle's lock; return the image and how many steps ran."""
@@ -143,7 +147,7 @@ def _generate(
     pipe = handle.pipe
     with handle.lock:
         pipe.scheduler = handle.lcm_scheduler if scheduler == "lcm" else handle.default_scheduler
-        handle.use_adapters_for(scheduler)
+        handle.use_adapters_for(scheduler, adapters)
         try:
             out = pipe(
                 prompt=prompt,
@@ -162,6 +166,8 @@ def _generate(
             ) from exc
         finally:
             pipe.scheduler = handle.default_scheduler
+            if adapters:
+                handle.use_adapters_for("default")
     return out.images[0], steps_run
 
 

@@ -11,11 +11,12 @@ import importlib.util
 import json
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
-from inference.errors import ModelLoadError
+from inference.errors import InferenceError, ModelLoadError
 
 REQUIRED_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 LAYOUT_HINT = (
@@ -41,7 +42,13 @@ class SDPipelineHandle:
     style_lora: str | None = None  # engine fragment of the LoRA applied to every call
     lcm_lora: str | None = None  # engine fragment of the LCM-LoRA applied to LCM calls
     lcm_lora_note: str | None = None  # why an LCM-LoRA next to the model was not used
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Re-entrant: a caller holding it across several calls (``call_lora``) may call img2img.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def base_engine(self) -> str:
+        """The checkpoint alone (``sd:<folder>@<unet hash>``), without the LoRAs on it."""
+        return self.engine.split("+", 1)[0]
 
     def adapters_for(self, scheduler: str) -> list[str]:
         """The LoRA adapters active for a call with ``scheduler``."""
@@ -50,16 +57,38 @@ class SDPipelineHandle:
             names.append("lcm")
         return names
 
-    def use_adapters_for(self, scheduler: str) -> None:
-        """Switch the pipeline's LoRA adapters to those of a ``scheduler`` call (hold ``lock``)."""
-        if not (self.style_lora or self.lcm_lora):
+    def use_adapters_for(self, scheduler: str, extra: Mapping[str, float] | None = None) -> None:
+        """Switch the pipeline's LoRA adapters to those of a ``scheduler`` call, plus the
+        ``extra`` ones a ``call_lora`` loaded (name -> weight) (hold ``lock``)."""
+        extra = dict(extra or {})
+        if not (self.style_lora or self.lcm_lora or extra):
             return
         names = self.adapters_for(scheduler)
+        weights = [1.0] * len(names) + list(extra.values())
+        names += list(extra)
         if names:
             self.pipe.enable_lora()
-            self.pipe.set_adapters(names)
+            self.pipe.set_adapters(names, adapter_weights=weights)
         else:
             self.pipe.disable_lora()
+
+    @contextmanager
+    def call_lora(self, state_dict: Mapping[str, Any], name: str) -> Iterator[str]:
+        """Hold the pipeline with a caller's LoRA (a state dict, kohya or diffusers keys) loaded
+        as adapter ``name``, for img2img calls that name it; it is removed on leaving, so the
+        next caller gets the pipeline as it was. Other threads wait meanwhile."""
+        with self.lock:
+            try:
+                self.pipe.load_lora_weights(dict(state_dict), adapter_name=name)
+            except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+                raise InferenceError(f"The LoRA does not fit this Stable Diffusion model "
+                                     f"({self.base_engine}): {exc}; train the identity again.",
+                                     code="bad_lora") from exc
+            try:
+                yield name
+            finally:
+                self.pipe.delete_adapters(name)
+                self.use_adapters_for("default")
 
     def engine_for(self, scheduler: str) -> str:
         if scheduler != "lcm":
@@ -161,6 +190,13 @@ def _load(model_dir: Path, device: str, dtype: Any, lora_path: Path | None, lcm_
             handle.lcm_lora_note = f"{lcm_lora_path.name} not used: the peft package is not installed"
     handle.use_adapters_for("default")
     return handle
+
+
+def checkpoint_engine(model_dir: Path | str) -> str:
+    """``sd:<folder>@<unet hash>`` of a pipeline folder, as a full-precision load names it,
+    without loading it (what a LoRA trained on it records)."""
+    model_dir = Path(model_dir).expanduser().resolve()
+    return f"sd:{model_dir.name}@{_unet_digest(model_dir / 'unet', None)}"
 
 
 def _check_layout(model_dir: Path) -> None:

@@ -1,13 +1,15 @@
-"""`python -m inference portrait check|identity|fuse ...`: PAI's AI写真 steps from a terminal."""
+"""`python -m inference portrait check|identity|lora|fuse ...`: PAI's AI写真 steps from a
+terminal."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
+from inference.config import sd_model_dir
 from inference.errors import InferenceError
 from inference.faces.photo import read_rgb, write_rgb
-from inference.portrait.check import check_photo_bytes
+from inference.portrait.check import check_photo_bytes, check_photos
 from inference.portrait.fusion import fuse
 from inference.portrait.identity import Identity, learn_identity
 
@@ -29,7 +31,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fusing.add_argument("identities", nargs="+", help="identity files, one per template face")
     fusing.add_argument("-o", "--output", required=True, help="where to write the portrait")
     fusing.add_argument("--configure", default=None, help="PAI's configure as JSON")
+    fusing.add_argument("--sd-model-dir", default=sd_model_dir(),
+                        help="render with Stable Diffusion from this SD1.5 folder "
+                             "(default: $SD_MODEL_DIR; none: fusion only)")
+    fusing.add_argument("--lora", action="append", default=[],
+                        help="a person's LoRA (.safetensors), one per identity, in order")
     fusing.set_defaults(run=run_fuse)
+    lora = steps.add_parser("lora", help="train a person's LoRA for Stable Diffusion")
+    lora.add_argument("images", nargs="+")
+    lora.add_argument("--sd-model-dir", default=sd_model_dir(), required=not sd_model_dir())
+    lora.add_argument("--steps", type=int, default=800)
+    lora.add_argument("--rank", type=int, default=32)
+    lora.add_argument("-o", "--output", required=True, help="LoRA file to write (.safetensors)")
+    lora.set_defaults(run=run_lora)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -55,7 +69,29 @@ def run_fuse(args: argparse.Namespace) -> int:
         raise InferenceError(f"--configure is not JSON: {error}",
                              code="invalid_configure") from error
     identities = [Identity.from_bytes(Path(path).read_bytes()) for path in args.identities]
-    result = fuse(read_rgb(args.template), identities, configure)
+    if args.sd_model_dir:
+        from inference.diffusion import load_sd_pipeline
+        from inference.portrait.diffusion import render
+
+        loras = [Path(path).read_bytes() for path in args.lora]
+        loras += [None] * (len(identities) - len(loras))
+        result = render(read_rgb(args.template), identities, loras, configure,
+                        handle=load_sd_pipeline(args.sd_model_dir))
+    else:
+        result = fuse(read_rgb(args.template), identities, configure)
     write_rgb(args.output, result.image)
     print(json.dumps(result.as_metadata(), ensure_ascii=False))
+    return 0
+
+
+def run_lora(args: argparse.Namespace) -> int:
+    from inference.diffusion.loading import checkpoint_engine
+    from inference.portrait.lora import TrainingOptions, train_lora, training_faces
+
+    checks = check_photos([read_rgb(path) for path in args.images])
+    lora = train_lora(args.sd_model_dir, training_faces(checks, size=512),
+                      base=checkpoint_engine(args.sd_model_dir),
+                      options=TrainingOptions(steps=args.steps, rank=args.rank))
+    Path(args.output).write_bytes(lora.to_bytes())
+    print(json.dumps(lora.as_metadata()))
     return 0

@@ -5,12 +5,13 @@ Each template face gets the user's best aligned face, warped onto a shape betwee
 template's and the user's (``more_like_me``), colour-matched, Poisson-cloned and feathered in
 (see ``blend``), then retouched as ``configure`` asks. PAI's options that need a Stable
 Diffusion stage, a LoRA or a restoration model are not imitated: the result lists them under
-``not_applied`` with the reason."""
+``not_applied`` with the reason. With Stable Diffusion weights, ``diffusion.render`` applies
+them around the same fusion."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -44,8 +45,8 @@ _SMOOTH = 0.03
 _LIGHT = 0.3
 # The final blend's feather, in face units: wide enough to hide the mask, inside the clone.
 _FEATHER = 0.15
-_DIFFUSION = "no Stable Diffusion stage is installed: the face is fused by landmark warping " \
-             "and Poisson blending"
+_DIFFUSION = "no Stable Diffusion model is configured (SD_MODEL_DIR): the face is fused by " \
+             "landmark warping and Poisson blending"
 
 
 @dataclass
@@ -57,6 +58,8 @@ class PortraitResult:
     not_applied: dict[str, str]  # configure field -> why it had no effect
     configure: PortraitConfigure
     timings: dict[str, float] = field(default_factory=dict)
+    # What a path adds about how it was made (the diffusion passes, the LoRAs used).
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_metadata(self) -> dict:
         return {
@@ -66,14 +69,15 @@ class PortraitResult:
             "not_applied": self.not_applied,
             "configure": self.configure.as_dict(),
             "timings": {stage: round(seconds, 4) for stage, seconds in self.timings.items()},
+            **self.details,
         }
 
 
 def not_applied(configure: PortraitConfigure) -> dict[str, str]:
     """The fields whose value asks for something this engine cannot do, and why."""
     skipped = {
-        "lora_weights": "no LoRA is trained: the identity is the person's aligned faces and "
-                        "descriptor",
+        "lora_weights": "no LoRA is trained without a Stable Diffusion model (SD_MODEL_DIR): "
+                        "the identity is the person's aligned faces and descriptor",
         "first_diffusion_steps": _DIFFUSION,
         "first_denoising_strength": _DIFFUSION,
         "second_diffusion_steps": _DIFFUSION,
@@ -98,21 +102,9 @@ def fuse(template_rgb: np.ndarray, identities: Sequence[Identity],
          progress: Progress = silent) -> PortraitResult:
     """The template with each face, left to right, replaced by the matching identity's."""
     settings = parse_configure(configure)
-    if not all(isinstance(identity, Identity) for identity in identities):
-        raise InferenceError("identities must be Identity objects (Identity.from_bytes reads a "
-                             "stored one).", code="bad_identity")
-    clock = _Laps()
-    rgb = fit_within(checked_rgb(template_rgb), WORKING_SIDE)
-    faces = sorted(detect_faces(rgb), key=lambda face: face.box[0])
+    clock = Laps()
+    rgb, faces = template_faces(template_rgb, identities)
     clock.lap("faces")
-    if not faces:
-        raise InferenceError(TEMPLATE_NO_FACE, code="template_no_face")
-    if len(faces) != len(identities):
-        raise InferenceError(
-            f"{FACE_COUNT_MISMATCH} The template has {_count(len(faces), 'face')} and "
-            f"{_count(len(identities), 'identity', 'identities')} were given: give one "
-            "identity per face, left to right, or choose another template.",
-            code="face_count_mismatch")
     progress("faces", 0.1)
 
     image = rgb.copy()
@@ -121,31 +113,66 @@ def fuse(template_rgb: np.ndarray, identities: Sequence[Identity],
             image = fuse_face(image, face, identity, settings)
             progress("fuse", 0.1 + 0.6 * (n + 1) / len(faces))
     clock.lap("fuse")
+    return finish(rgb, image, faces, identities, settings, clock=clock, path=PATH,
+                  engine=ENGINE, skipped=not_applied(settings), progress=progress)
+
+
+def finish(template: np.ndarray, image: np.ndarray, faces: list[Face],
+           identities: Sequence[Identity], settings: PortraitConfigure, *, clock: "Laps",
+           path: str, engine: str, skipped: dict[str, str],
+           verify: Callable[[list[dict]], None] | None = None, details: dict | None = None,
+           progress: Progress = silent) -> PortraitResult:
+    """The steps after the faces are in, on either path: ``sharp_ratio``, each face measured
+    against its identity and the template (``verify`` may refuse the picture then), and the
+    anime style."""
     image = sharpen(image, settings.sharp_ratio)
     clock.lap("sharpen")
-    report = _similarity(rgb, image, faces, identities)
+    report = face_report(template, image, faces, identities)
     clock.lap("similarity")
     progress("similarity", 0.9)
-
-    path = PATH
+    if verify is not None:
+        verify(report)
     if settings.style_name == "Anime":
         from inference.anime import stylize  # the anime styles load only when asked for
 
         styled = stylize(image, mode="full")
-        image, path = styled.image, f"{PATH}+anime:{styled.engine}"
+        image, path = styled.image, f"{path}+anime:{styled.engine}"
         clock.lap("anime")
     progress("done", 1.0)
     timings = dict(clock.timings, total=sum(clock.timings.values()))
-    return PortraitResult(image=image, engine=ENGINE, path=path, faces=report,
-                          not_applied=not_applied(settings), configure=settings, timings=timings)
+    return PortraitResult(image=image, engine=engine, path=path, faces=report,
+                          not_applied=skipped, configure=settings, timings=timings,
+                          details=details or {})
+
+
+def template_faces(template_rgb: np.ndarray,
+                   identities: Sequence[Identity]) -> tuple[np.ndarray, list[Face]]:
+    """The template at its working size and its faces, left to right, one per identity."""
+    if not all(isinstance(identity, Identity) for identity in identities):
+        raise InferenceError("identities must be Identity objects (Identity.from_bytes reads a "
+                             "stored one).", code="bad_identity")
+    rgb = fit_within(checked_rgb(template_rgb), WORKING_SIDE)
+    faces = sorted(detect_faces(rgb), key=lambda face: face.box[0])
+    if not faces:
+        raise InferenceError(TEMPLATE_NO_FACE, code="template_no_face")
+    if len(faces) != len(identities):
+        raise InferenceError(
+            f"{FACE_COUNT_MISMATCH} The template has {_count(len(faces), 'face')} and "
+            f"{_count(len(identities), 'identity', 'identities')} were given: give one "
+            "identity per face, left to right, or choose another template.",
+            code="face_count_mismatch")
+    return rgb, faces
 
 
 def fuse_face(image: np.ndarray, face: Face, identity: Identity,
-              settings: PortraitConfigure) -> np.ndarray:
-    """``image`` with ``face`` replaced by ``identity``'s best aligned face."""
+              settings: PortraitConfigure, *, colours_from: np.ndarray | None = None) -> np.ndarray:
+    """``image`` with ``face`` replaced by ``identity``'s best aligned face. The template's
+    colours (skin, light, make-up) are measured in ``colours_from`` (default: ``image``), an
+    image of the same size: the original template when ``image`` was redrawn."""
     unit = face_unit(face.landmarks)
-    x0, y0, x1, y1 = _work_box(face.landmarks, image.shape[:2], unit, settings.crop_face_preprocess)
+    x0, y0, x1, y1 = work_box(face.landmarks, image.shape[:2], unit, settings.crop_face_preprocess)
     template = image[y0:y1, x0:x1]
+    reference = template if colours_from is None else colours_from[y0:y1, x0:x1]
     size = template.shape[:2]
     template_points = face.landmarks.astype(np.float64) - (x0, y0)
 
@@ -160,8 +187,8 @@ def fuse_face(image: np.ndarray, face: Face, identity: Identity,
     mask[:2], mask[-2:], mask[:, :2], mask[:, -2:] = 0, 0, 0, 0  # seamlessClone's condition
     template_skin, target_skin = skin_mask(size, template_points), skin_mask(size, target)
     if settings.color_shift_middle:
-        warped = match_colour(warped, target_skin, template, template_skin)
-        warped = match_local_colour(warped, target_skin, template, template_skin, _LIGHT * unit)
+        warped = match_colour(warped, target_skin, reference, template_skin)
+        warped = match_local_colour(warped, target_skin, reference, template_skin, _LIGHT * unit)
     else:
         # Unmatched colours would show along the feather: the Poisson solve carries the
         # template's colours in from the mask's edge instead. With matched colours it is left
@@ -172,22 +199,31 @@ def fuse_face(image: np.ndarray, face: Face, identity: Identity,
     if settings.color_shift_last:
         # Whatever moved the skin's mean (the spread limits, the clone's edge colours), it is
         # set back to the template's, fading out towards the edge.
-        delta = (lab(template)[template_skin > 127].mean(axis=0)
-                 - lab(fused)[target_skin > 127].mean(axis=0))
-        fused = shift_lab(fused, delta, feathered(mask, 2 * _FEATHER * unit))
+        fused = restore_skin_tone(fused, reference, template_skin, target_skin, mask, unit)
     if settings.skin_retouching_bool:
         fused = retouch_skin(fused, target, unit)
     if settings.makeup_transfer:
-        fused = transfer_makeup(fused, target, template, template_points,
+        fused = transfer_makeup(fused, target, reference, template_points,
                                 settings.makeup_transfer_ratio)
     if settings.background_restore:
-        fused = harmonise_body(fused, template, template_points, target, mask, unit)
+        fused = harmonise_body(fused, reference, template_points, target, mask, unit)
     out = image.copy()
     out[y0:y1, x0:x1] = fused
     return out
 
 
-def _work_box(landmarks: np.ndarray, shape: tuple[int, int], unit: float,
+def restore_skin_tone(image: np.ndarray, reference: np.ndarray, reference_skin: np.ndarray,
+                      skin: np.ndarray, mask: np.ndarray, unit: float) -> np.ndarray:
+    """``image`` with the mean Lab colour of its ``skin`` set to ``reference``'s under
+    ``reference_skin``, fully inside ``mask`` and fading out towards its edge."""
+    if not skin.any() or not reference_skin.any():
+        return image
+    delta = (lab(reference)[reference_skin > 127].mean(axis=0)
+             - lab(image)[skin > 127].mean(axis=0))
+    return shift_lab(image, delta, feathered(mask, 2 * _FEATHER * unit))
+
+
+def work_box(landmarks: np.ndarray, shape: tuple[int, int], unit: float,
               crop: bool) -> tuple[int, int, int, int]:
     height, width = shape
     if not crop:
@@ -198,7 +234,7 @@ def _work_box(landmarks: np.ndarray, shape: tuple[int, int], unit: float,
     return max(left, 0), max(top - round(margin), 0), min(right, width), min(bottom, height)
 
 
-def _similarity(template: np.ndarray, result: np.ndarray, faces: list[Face],
+def face_report(template: np.ndarray, result: np.ndarray, faces: list[Face],
                 identities: Sequence[Identity]) -> list[dict]:
     """Per template face: the dlib distance from the fused face to the identity and to the
     template's own face, and ``similarity`` = 1 - the first (0 when not found)."""
@@ -233,7 +269,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-class _Laps:
+class Laps:
     """Seconds per stage: each ``lap`` closes the stage that began at the previous one."""
 
     def __init__(self) -> None:
