@@ -11,6 +11,7 @@ from backend.jobs.api import (DownloadApi, GenerateApi, JobConfirmApi, JobDetail
 from backend.portraits.api import (AsyncJobApi, CheckApi, CreateApi, CredentialDetailApi,
                                    CredentialListApi, IdentityDetailApi, IdentityListApi, TrainApi)
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
+from backend.talking.api import ExtrasKeyApi
 
 urlpatterns = [
     path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
     path("api/", include("backend.talking.urls")),
+    path("talking/extras-key", ExtrasKeyApi.as_view(), name="talking-extras-key"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
