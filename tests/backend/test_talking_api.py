@@ -297,10 +297,15 @@ def test_load_feed_emotion_talk_and_unload(extras, astronaut_jpeg):
     assert extras.get("/api/talkinghead/start_talking").status_code == 404
 
 
-def test_a_picture_without_a_face_is_refused(extras):
+def test_a_picture_without_a_face_is_refused_and_a_tha3_drawing_is_loaded(extras):
+    from tests.inference.test_talking import drawn_character
+
     response = extras.post("/api/talkinghead/load",
                            files={"file": ("plain.png", faceless_png(), "image/png")})
     assert (response.status_code, response.json()["error"]["code"]) == (400, "no_face")
+    drawn = extras.post("/api/talkinghead/load", files={
+        "file": ("talkinghead.png", png_bytes(drawn_character()), "image/png")})
+    assert drawn.status_code == 200 and drawn.json()["face"] == "tha3_box"
     missing = extras.post("/api/talkinghead/load", files={"other": ("a.png", b"x")})
     assert missing.status_code == 400
 
