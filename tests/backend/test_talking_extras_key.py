@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.backend.test_talking_api import jpeg_frames
 from tests.backend.test_websocket import LiveServer
+from tests.conftest import STACK
 
 FEED = "/api/talkinghead/result_feed"
 
@@ -34,7 +35,8 @@ class Person:
 
     def __init__(self, server: LiveServer, openid: str) -> None:
         self.server = server
-        self.token = httpx.post(f"{server.url}/auth/dev", json={"openid": openid}).json()["token"]
+        login = httpx.post(f"{server.url}/auth/dev", json={"openid": openid}).json()
+        self.token, self.user_id = login["token"], login["user"]["id"]
         self.api = httpx.Client(base_url=server.url, timeout=30,
                                 headers={"Authorization": f"Token {self.token}"})
         issued = self.api.post("/talking/extras-key")
@@ -183,6 +185,27 @@ def test_live_feeds_are_limited_per_user_and_freed_when_the_client_leaves(person
                 assert feed.status_code == 429
             assert time.monotonic() < deadline, "the slot was never freed"
             time.sleep(0.1)
+
+
+def test_feeds_held_by_another_process_count_too(person, astronaut_jpeg):
+    """With Redis (services), this test process is another web process: the places it holds
+    are the server's too. Embedded, one process serves all and the cache is its own."""
+    if STACK != "services":
+        return
+    from backend.talking.feed import feed_lease_release, feed_lease_take
+
+    ivy = person("ivy")
+    assert ivy.load(astronaut_jpeg).status_code == 200
+    held = [feed_lease_take(ivy.user_id), feed_lease_take(ivy.user_id)]
+    try:
+        assert None not in held and feed_lease_take(ivy.user_id) is None
+        refused = httpx.get(ivy.extras_url + FEED, timeout=10)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (429, "too_many_feeds")
+    finally:
+        for lease in held:
+            if lease is not None:
+                feed_lease_release(lease)
+    assert len(frames_of(ivy.extras_url + FEED, 1)) == 1
 
 
 def test_the_extras_key_is_kept_out_of_the_access_log():
