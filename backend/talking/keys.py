@@ -11,12 +11,11 @@ from django.db import transaction
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from backend.accounts.auth import token_from_header, user_for_token
 from backend.talking.models import ExtrasKey
 
 KEY_PREFIX = "mxst_"
 PATH_PREFIX = "/st/"
-# The routes a key opens, below /api/ (SillyTavern-extras' own paths).
-EXTRAS_PATHS = ("/api/modules", "/api/classify", "/api/talkinghead/")
 REVOKED_MESSAGE = ("This Extras key is unknown or was revoked; get a new one with "
                    "POST /talking/extras-key and set SillyTavern's Extras URL again.")
 
@@ -50,7 +49,7 @@ def user_for_extras_key(key: str):
 
 
 def is_extras_path(path: str) -> bool:
-    return path in EXTRAS_PATHS[:2] or path.startswith(EXTRAS_PATHS[2])
+    return path in ("/api/modules", "/api/classify") or path.startswith("/api/talkinghead/")
 
 
 def split_prefixed(path: str) -> tuple[str, str] | None:
@@ -66,6 +65,27 @@ def key_from_scope(scope) -> str | None:
     """The key of a request that came in under the ``/st/<key>/`` prefix (set by backend/asgi.py
     only: a client cannot put anything in a scope)."""
     return scope.get("extras_key") if scope else None
+
+
+def credential_of(scope) -> tuple[str, str] | None:
+    """("extras", key) under the Extras URL prefix (the only credential looked at there), else
+    the bearer: an Extras key or an API token; None without one."""
+    key = key_from_scope(scope)
+    if key is not None:
+        return "extras", key
+    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
+    token = token_from_header(header) if header else None
+    if not token:
+        return None
+    return ("extras", token) if token.startswith(KEY_PREFIX) else ("token", token)
+
+
+def user_of(credential: tuple[str, str] | None):
+    """The user a credential from ``credential_of`` names, or None."""
+    if credential is None:
+        return None
+    kind, value = credential
+    return user_for_extras_key(value) if kind == "extras" else user_for_token(value)
 
 
 class ExtrasKeyAuthentication(authentication.BaseAuthentication):

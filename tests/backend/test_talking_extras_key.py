@@ -183,7 +183,7 @@ def test_live_feeds_are_limited_per_user_and_freed_when_the_client_leaves(person
                     break
                 feed.read()
                 assert feed.status_code == 429
-            assert time.monotonic() < deadline, "the slot was never freed"
+            assert time.monotonic() < deadline, "the place was never freed"
             time.sleep(0.1)
 
 
@@ -192,19 +192,19 @@ def test_feeds_held_by_another_process_count_too(person, astronaut_jpeg):
     are the server's too. Embedded, one process serves all and the cache is its own."""
     if STACK != "services":
         return
-    from backend.talking.feed import feed_lease_release, feed_lease_take
+    from backend.talking.places import feed_place_release, feed_place_take
 
     ivy = person("ivy")
     assert ivy.load(astronaut_jpeg).status_code == 200
-    held = [feed_lease_take(ivy.user_id), feed_lease_take(ivy.user_id)]
+    held = [feed_place_take(ivy.user_id), feed_place_take(ivy.user_id)]
     try:
-        assert None not in held and feed_lease_take(ivy.user_id) is None
+        assert None not in held and feed_place_take(ivy.user_id) is None
         refused = httpx.get(ivy.extras_url + FEED, timeout=10)
         assert (refused.status_code, refused.json()["error"]["code"]) == (429, "too_many_feeds")
     finally:
         for lease in held:
             if lease is not None:
-                feed_lease_release(lease)
+                feed_place_release(lease)
     assert len(frames_of(ivy.extras_url + FEED, 1)) == 1
 
 
