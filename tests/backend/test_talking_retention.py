@@ -13,6 +13,7 @@ from backend.jobs.housekeeping import purge_expired
 from backend.talking.character import character_get
 from backend.talking.models import CharacterPicture, ExtrasKey
 from core.storage import get_storage
+from tests.backend.test_talking_api import _no_earlier_characters  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
