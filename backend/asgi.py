@@ -28,6 +28,7 @@ from backend.accounts.auth import token_from_header, user_for_token  # noqa: E40
 from backend.console.routing import websocket_urlpatterns as console_urlpatterns  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
 from backend.talking import feed  # noqa: E402
+from backend.talking.keys import is_extras_path, split_prefixed  # noqa: E402
 
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
@@ -63,7 +64,17 @@ class TokenAuthMiddleware:
 
 
 async def http(scope, receive, send):
-    """Django, except the talking head's endless feed, which must not hold a pool thread."""
+    """Django, except the talking head's endless feed, which must not hold a pool thread. Under
+    an Extras URL (``/st/<key>/...``) only the Extras routes answer, with the key from the path
+    as their credential (backend/talking/keys.py)."""
+    prefixed = split_prefixed(scope["path"])
+    if prefixed is not None:
+        key, path = prefixed
+        if not is_extras_path(path):
+            return await feed.refuse(send, 404, "not_found", "Under an Extras URL only "
+                                     "SillyTavern-extras' routes (/api/modules, /api/classify, "
+                                     "/api/talkinghead/...) answer.")
+        scope = {**scope, "path": path, "raw_path": path.encode(), "extras_key": key}
     if scope["path"] == feed.PATH:
         return await feed.result_feed(scope, receive, send)
     return await django_asgi(scope, receive, send)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from urllib.parse import unquote_plus
@@ -99,14 +100,20 @@ class PooledASGIHandler(ASGIHandler):
 
 
 def redact_signed_query(record: logging.LogRecord) -> bool:
-    """A log filter for uvicorn's loggers, whose access lines carry the path with its query."""
+    """A log filter for uvicorn's loggers, whose access lines carry the path with its query (and
+    an Extras URL's key in its path, backend/talking/keys.py)."""
     if isinstance(record.args, tuple):
-        record.args = tuple(_redacted(arg) if isinstance(arg, str) and "?" in arg else arg
-                            for arg in record.args)
+        record.args = tuple(_redacted(_EXTRAS_KEY.sub("/st/redacted", arg))
+                            if isinstance(arg, str) else arg for arg in record.args)
     return True
 
 
+_EXTRAS_KEY = re.compile(r"^/st/[^/?]+")
+
+
 def _redacted(path: str) -> str:
+    if "?" not in path:
+        return path
     base, _, query = path.partition("?")
     fields = [name + "=redacted" if unquote_plus(name) in SIGNED_PARAMS else field
               for field in query.split("&") for name in [field.partition("=")[0]]]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "backend.uploads",
     "backend.jobs",
     "backend.stickers",
+    "backend.talking",
     "backend.portraits",
     "backend.web",
     "backend.console",
@@ -256,6 +257,11 @@ TALKINGHEAD_FEED_MAX_SECONDS = env_int("TALKINGHEAD_FEED_MAX_SECONDS", 600)
 TALKINGHEAD_RENDER_THREADS = env_int("TALKINGHEAD_RENDER_THREADS", 2)
 TALKINGHEAD_STATE_TTL = env_int("TALKINGHEAD_STATE_TTL", 24 * 3600)  # idle character forgotten
 TALKINGHEAD_JPEG_QUALITY = env_int("TALKINGHEAD_JPEG_QUALITY", 85)
+# Live feeds one user may watch at once (across web processes); one more is 429 too_many_feeds.
+TALKINGHEAD_MAX_FEEDS = env_int("TALKINGHEAD_MAX_FEEDS", 2)
+# How often a feed checks its credential again (a revoked key, a deleted account) and renews
+# its slot; a dead process's slots are free after four of these.
+TALKINGHEAD_FEED_RECHECK_SECONDS = env_float("TALKINGHEAD_FEED_RECHECK_SECONDS", 5.0)
 
 # --- Auth.
 WECHAT_API_BASE = env_str("WECHAT_API_BASE", "https://api.weixin.qq.com")

@@ -12,6 +12,7 @@ from backend.jobs.api import (AnimeStyleListApi, DownloadApi, GenerateApi, JobCo
 from backend.portraits.api import (AsyncJobApi, CheckApi, CreateApi, CredentialDetailApi,
                                    CredentialListApi, IdentityDetailApi, IdentityListApi, TrainApi)
 from backend.stickers.api import RatingApi, RatingSummaryApi, TemplateListApi
+from backend.talking.api import ExtrasKeyApi
 
 urlpatterns = [
     path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("files/<str:token>", share.storage_share, name="storage-share"),
     path("moderation/", include("moderation.urls")),
     path("api/", include("backend.talking.urls")),
+    path("talking/extras-key", ExtrasKeyApi.as_view(), name="talking-extras-key"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),

@@ -69,6 +69,8 @@ def job_create(*, user, mode: str, params: dict | None, text: str = "", upload_i
     text_check(text)
     if pipeline.text_required and not text:
         raise BadRequest(_("This mode needs a short text."), code="text_required")
+    if pipeline.check_inputs is not None:
+        pipeline.check_inputs(user=user, params=params, inputs=uploads, text=text)
 
     photo = uploads["photo"][0] if "photo" in uploads else None
     job = Job(owner=user, upload=photo, mode=mode, params=params, text=text,

@@ -13,14 +13,16 @@ from backend.jobs.pipelines import SAMPLE_RATE
 from core.errors import BadRequest
 
 
-def image_array(data: bytes, *, side: int) -> np.ndarray:
-    """The image as an RGB uint8 array no larger than ``side`` on its long side."""
+def image_array(data: bytes, *, side: int, keep_alpha: bool = False) -> np.ndarray:
+    """The image as an RGB uint8 array no larger than ``side`` on its long side; RGBA when
+    ``keep_alpha`` and the image has transparency (uploads keep it as PNG)."""
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", (side, side))  # JPEG only: decodes at 1/2, 1/4 or 1/8 scale
-        rgb = image.convert("RGB")
-    if max(rgb.size) > side:
-        rgb.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return np.asarray(rgb)
+        alpha = keep_alpha and ("A" in image.getbands() or "transparency" in image.info)
+        picture = image.convert("RGBA" if alpha else "RGB")
+    if max(picture.size) > side:
+        picture.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(picture)
 
 
 def audio_array(data: bytes) -> np.ndarray:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.jobs.models import Job, JobState, Result
 from backend.stickers.models import Rating
+from backend.talking.character import character_forget
 from core.errors import NotFound, Unavailable
 from core.storage import StorageError, get_storage
 from moderation.models import CaseEvent, ModerationCase, SubjectType
@@ -47,10 +48,11 @@ def job_delete(*, user, job_id) -> None:
 
 def user_content_delete(*, user) -> None:
     """Everything of a user in storage and the database, except the user and their tokens:
-    jobs cancelled, every object under ``u/<id>/`` deleted, then uploads, jobs, results and
-    ratings; their moderation cases keep the audit row without the content."""
+    jobs cancelled, every object under ``u/<id>/`` deleted, the live character forgotten, then
+    uploads, jobs, results and ratings; their moderation cases keep the audit row without the content."""
     jobs_cancel(Job.objects.filter(owner=user))
-    _delete_objects(f"u/{user.pk}/")
+    _delete_objects(f"u/{user.pk}/")  # the live character's pictures too
+    character_forget(user_id=user.pk)
     with transaction.atomic():
         cases_forget(ModerationCase.objects.filter(user=user),
                      reason="the user deleted the account")

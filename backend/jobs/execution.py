@@ -121,7 +121,7 @@ def _decoded_inputs(job: Job, pipeline: Pipeline) -> dict:
     for row in rows:
         data = storage.get(row.upload.storage_key)
         value = (audio_array(data) if row.upload.kind == UploadKind.AUDIO
-                 else image_array(data, side=side))
+                 else image_array(data, side=side, keep_alpha=pipeline.keeps_alpha))
         if declared[row.name].many:
             decoded.setdefault(row.name, []).append(value)
         else:

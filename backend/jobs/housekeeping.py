@@ -16,6 +16,7 @@ from backend.jobs.creation import job_dispatch
 from backend.jobs.execution import job_fail
 from backend.jobs.models import Job, JobState, Result
 from backend.jobs.selectors import EXPIRED_JOB
+from backend.talking.character import pictures_purge
 from core.storage import get_storage
 from backend.uploads.models import Upload
 
@@ -27,6 +28,7 @@ class PurgeReport:
     results: int = 0
     uploads: int = 0
     jobs_expired: int = 0
+    character_pictures: int = 0  # the live talking heads' stored pictures
     failures: list[str] = field(default_factory=list)
 
 
@@ -56,6 +58,8 @@ def purge_expired(*, now: datetime | None = None) -> PurgeReport:
             else:
                 row.delete()
             setattr(report, counter, getattr(report, counter) + 1)
+    report.character_pictures, failures = pictures_purge(now=now)
+    report.failures += failures
     report.jobs_expired = (Job.objects.filter(expires_at__lte=now)
                            .exclude(state=JobState.EXPIRED)
                            .update(**EXPIRED_JOB, updated_at=now))

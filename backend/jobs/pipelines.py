@@ -45,7 +45,8 @@ PHOTO = InputSpec("photo")
 @dataclass
 class PipelineInput:
     """What a mode's function gets. ``inputs`` holds the decoded inputs by name: an image is an
-    RGB uint8 array (upright), a recording a float32 mono 16 kHz array; a list input, a list."""
+    RGB uint8 array (upright; RGBA for a mode that ``keeps_alpha``, when the picture has
+    transparency), a recording a float32 mono 16 kHz array; a list input, a list."""
 
     inputs: dict[str, np.ndarray | list[np.ndarray]]
     params: dict
@@ -143,6 +144,11 @@ class Pipeline:
     # Checks, for the requesting user, parameters that name things of theirs (an identity):
     # raises a ServiceError when one is not theirs or not usable.
     check_params: Callable[..., None] | None = None
+    # Checks the resolved inputs (``Upload`` rows by name) with the params and text before the
+    # job is queued, so a job that could only fail is refused at once: raises a ServiceError.
+    check_inputs: Callable[..., None] | None = None
+    # Images reach ``run`` as RGBA when they have transparency (else RGB).
+    keeps_alpha: bool = False
     # Runs twice: first it describes what it understood (metadata ``confirmed`` false) and the
     # job waits in ``awaiting_confirmation``; once its owner confirms, it runs with that metadata
     # (``confirmed`` true) and makes the result.

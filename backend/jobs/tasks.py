@@ -25,7 +25,8 @@ def run_job_task(job_id: str) -> None:
 def purge_expired_task() -> dict:
     report = housekeeping.housekeeping()
     return {"results": report.results, "uploads": report.uploads,
-            "jobs_expired": report.jobs_expired, "failures": len(report.failures)}
+            "jobs_expired": report.jobs_expired,
+            "character_pictures": report.character_pictures, "failures": len(report.failures)}
 
 
 @shared_task(name="backend.jobs.tasks.sweep_stuck_task")

@@ -1,7 +1,9 @@
 """SillyTavern-extras' routes, so SillyTavern can use us as its Extras server: modules,
 talkinghead (load, unload, start/stop talking, emotion, templates, animator settings) and
-classify. Authenticated by our token; SillyTavern sends its Extras API key as ``Bearer``. The
-result feed is backend/talking/feed.py, outside Django."""
+classify. Authenticated by an Extras key (backend/talking/keys.py: as the bearer, or in the
+``/st/<key>/`` prefix) or by our token; SillyTavern sends its Extras API key as ``Bearer``. The
+result feed is backend/talking/feed.py, outside Django. ``/talking/extras-key`` issues and
+revokes the key, with the token only."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -12,11 +14,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from backend.accounts.auth import BearerTokenAuthentication
 from backend.parsers import SafeJSONParser
 from backend.talking.character import (character_animator, character_get, character_load,
                                        character_unload, character_update)
 from backend.talking.classify import classify_text
-from core.errors import BadRequest, error_responses
+from backend.talking.keys import ExtrasKeyAuthentication, extras_key_issue, extras_key_revoke
+from backend.talking.models import ExtrasKey
+from core.errors import BadRequest, NotFound, error_responses
 from inference.talking import known_emotions
 
 MODULES = ["talkinghead", "classify"]
@@ -32,7 +37,13 @@ StatusOutput = inline_serializer("TalkingheadStatus", fields={
     "animator": serializers.DictField()})
 
 
-class ModulesApi(APIView):
+class ExtrasApi(APIView):
+    """A route of SillyTavern-extras': an Extras key or an API token."""
+
+    authentication_classes = [ExtrasKeyAuthentication, BearerTokenAuthentication]
+
+
+class ModulesApi(ExtrasApi):
     @extend_schema(responses={200: inline_serializer("Modules", fields={
         "modules": serializers.ListField(child=serializers.CharField())}),
         **error_responses(401)})
@@ -40,7 +51,7 @@ class ModulesApi(APIView):
         return Response({"modules": MODULES})
 
 
-class LoadApi(APIView):
+class LoadApi(ExtrasApi):
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "upload"
@@ -57,7 +68,7 @@ class LoadApi(APIView):
         return Response(_status(state, face=state["face"]))
 
 
-class UnloadApi(APIView):
+class UnloadApi(ExtrasApi):
     @extend_schema(responses={200: inline_serializer("TalkingheadUnloaded", fields={
         "unloaded": serializers.BooleanField()}), **error_responses(401)})
     def get(self, request):
@@ -66,7 +77,7 @@ class UnloadApi(APIView):
         return Response({"unloaded": had})
 
 
-class TalkingApi(APIView):
+class TalkingApi(ExtrasApi):
     talking = True
 
     @extend_schema(responses={200: StatusOutput, **error_responses(401, 404)})
@@ -75,7 +86,7 @@ class TalkingApi(APIView):
                                                  talking=self.talking)))
 
 
-class EmotionApi(APIView):
+class EmotionApi(ExtrasApi):
     parser_classes = [SafeJSONParser]
 
     @extend_schema(request=inline_serializer("TalkingheadEmotion", fields={
@@ -88,7 +99,7 @@ class EmotionApi(APIView):
                                                  emotion=request.data["emotion_name"])))
 
 
-class EmotionTemplatesApi(APIView):
+class EmotionTemplatesApi(ExtrasApi):
     """THA3 morph values per emotion: checked (known emotions, numeric values) and accepted;
     a mesh warp has no THA3 morphs, so our own faces for those emotions stay."""
 
@@ -111,7 +122,7 @@ class EmotionTemplatesApi(APIView):
         return Response({"accepted": sorted(request.data)})
 
 
-class AnimatorSettingsApi(APIView):
+class AnimatorSettingsApi(ExtrasApi):
     parser_classes = [SafeJSONParser]
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: inline_serializer(
@@ -124,7 +135,7 @@ class AnimatorSettingsApi(APIView):
         return Response({"applied": applied, "ignored": ignored})
 
 
-class ClassifyApi(APIView):
+class ClassifyApi(ExtrasApi):
     parser_classes = [SafeJSONParser]
 
     @extend_schema(request=inline_serializer("ClassifyInput", fields={
@@ -138,3 +149,42 @@ class ClassifyApi(APIView):
             raise BadRequest("Send {\"text\": \"...\"}, at most 2000 characters.",
                              code="text_required")
         return Response({"classification": classify_text(text)})
+
+
+KeyOutput = inline_serializer("ExtrasKey", fields={
+    "hint": serializers.CharField(help_text="the key's first characters"),
+    "created_at": serializers.DateTimeField()})
+IssuedKeyOutput = inline_serializer("ExtrasKeyIssued", fields={
+    "key": serializers.CharField(help_text="shown once: SillyTavern's Extras API key"),
+    "extras_url": serializers.CharField(help_text="SillyTavern's Extras URL; every Extras "
+                                                  "route, the live feed included, works under it"),
+    "hint": serializers.CharField(), "created_at": serializers.DateTimeField()})
+
+
+class ExtrasKeyApi(APIView):
+    """The user's Extras key, by their API token only (a key cannot renew or revoke itself)."""
+
+    @extend_schema(request=None, responses={201: IssuedKeyOutput, **error_responses(401)},
+                   description="Issues a new Extras key, revoking the previous one (its URL and "
+                               "feeds stop). Give SillyTavern `extras_url` as its Extras URL and "
+                               "`key` as its Extras API key.")
+    def post(self, request):
+        key, row = extras_key_issue(user=request.user)
+        url = request.build_absolute_uri(f"/st/{key}")
+        return Response({"key": key, "extras_url": url, "hint": row.hint,
+                         "created_at": row.created_at}, status=201)
+
+    @extend_schema(responses={200: KeyOutput, **error_responses(401, 404)})
+    def get(self, request):
+        row = ExtrasKey.objects.filter(owner=request.user).first()
+        if row is None:
+            raise NotFound("You have no Extras key; POST here to get one.", code="no_extras_key")
+        return Response({"hint": row.hint, "created_at": row.created_at})
+
+    @extend_schema(responses={204: None, **error_responses(401, 404)},
+                   description="Revokes the key: its URL and bearer are refused at once, and its "
+                               "open feeds end within seconds.")
+    def delete(self, request):
+        if not extras_key_revoke(user=request.user):
+            raise NotFound("You have no Extras key.", code="no_extras_key")
+        return Response(status=204)

@@ -15,7 +15,9 @@ from django.core.cache import cache
 from PIL import Image
 
 from backend.talking.animation import settings_applied
+from backend.talking.models import CharacterPicture
 from backend.uploads.sanitize import sanitize_image
+from backend.uploads.services import retention_deadline
 from core.errors import BadRequest, NotFound, ServiceError
 from core.storage import get_storage
 from inference.errors import InferenceError
@@ -54,6 +56,13 @@ def _save(user_id, state: dict) -> dict:
     return state
 
 
+def character_forget(*, user_id) -> None:
+    """Forget the user's character and its pictures' rows once their objects are deleted (the
+    account's files go by prefix): its feeds end at their next look at the state."""
+    cache.delete(_key(user_id))
+    CharacterPicture.objects.filter(owner_id=user_id).delete()
+
+
 def character_load(*, user, data: bytes) -> dict:
     """Make ``data`` (a picture with one face, RGBA welcome) the user's live character."""
     clean = sanitize_image(data, max_bytes=settings.UPLOAD_MAX_BYTES,
@@ -70,16 +79,19 @@ def character_load(*, user, data: bytes) -> dict:
     storage = get_storage()
     buffer = io.BytesIO()
     Image.fromarray(crop.image).save(buffer, "PNG")
+    # The row first: a picture is never stored without retention knowing of it.
+    CharacterPicture.objects.create(owner=user, storage_key=image_key,
+                                    expires_at=retention_deadline())
     storage.put(image_key, buffer.getvalue(), "image/png")
     # Moderated as the upload it is; its case names the stored picture.
     verdict = moderate_image(image=clean.image, user=user, subject_type="upload",
                              subject_id=picture_id, preview_key=image_key)
     if verdict.decision == BLOCK:
-        storage.delete(image_key)
+        _picture_delete(image_key)
         raise ServiceError(verdict.message or "This picture is not allowed; choose another.",
                            code="content_blocked", status=422)
     if verdict.decision == REVIEW:
-        storage.delete(image_key)  # the case keeps its audit; a live character cannot wait
+        _picture_delete(image_key)  # the case keeps its audit; a live character cannot wait
         raise ServiceError("This picture needs a moderator's check, and a live character "
                            "cannot wait for one; choose another picture.", code="content_held",
                            status=422)
@@ -89,15 +101,39 @@ def character_load(*, user, data: bytes) -> dict:
              "animator": previous["animator"] if previous else {}}
     _save(user.pk, state)
     if previous:
-        storage.delete(previous["image_key"])
+        _picture_delete(previous["image_key"])
     return state
+
+
+def _picture_delete(image_key: str) -> None:
+    """The stored picture, then its row (a failed deletion leaves the row for retention)."""
+    get_storage().delete(image_key)
+    CharacterPicture.objects.filter(storage_key=image_key).delete()
 
 
 def character_unload(*, user_id) -> None:
     state = character_get(user_id=user_id)
     cache.delete(_key(user_id))
     if state is not None:
-        get_storage().delete(state["image_key"])
+        _picture_delete(state["image_key"])
+
+
+def pictures_purge(*, now) -> tuple[int, list[str]]:
+    """Retention: every character picture past its deadline deleted (object, then row), and
+    the character that shows it unloaded, so its feeds end. The count and the failures."""
+    storage, count, failures = get_storage(), 0, []
+    for picture in CharacterPicture.objects.filter(expires_at__lte=now).iterator():
+        state = character_get(user_id=picture.owner_id)
+        if state is not None and state["image_key"] == picture.storage_key:
+            cache.delete(_key(picture.owner_id))
+        try:
+            storage.delete(picture.storage_key)
+        except Exception as exc:  # noqa: BLE001 - kept for the next run
+            failures.append(f"{picture.storage_key}: {exc}")
+            continue
+        picture.delete()
+        count += 1
+    return count, failures
 
 
 def character_update(*, user_id, **changes) -> dict:

@@ -4,7 +4,10 @@ the path here): Django's handler lends each request one of a few pool threads un
 ends, and a feed lasts minutes. Here the connection holds no thread; each frame is rendered on a
 render thread, the state is re-read a few times a second (so a set_emotion or start_talking
 reaches every web process's feeds), and the feed ends when the client goes away, when the
-character is unloaded, or after TALKINGHEAD_FEED_MAX_SECONDS."""
+character is unloaded, when its credential is revoked, or after TALKINGHEAD_FEED_MAX_SECONDS.
+
+A user watches at most TALKINGHEAD_MAX_FEEDS feeds at once (backend/talking/places.py); a feed
+holds its place until it ends, renewing it whenever it checks its credential again."""
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +21,10 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from PIL import Image
 
-from backend.accounts.auth import token_from_header, user_for_token
 from backend.talking.animation import Animator, AnimatorSettings
 from backend.talking.character import character_get, character_rig
+from backend.talking.keys import REVOKED_MESSAGE, credential_of, user_of
+from backend.talking.places import feed_place_release, feed_place_renew, feed_place_take
 from core.errors import error_body
 from inference.errors import InferenceError
 from inference.talking.rig import Pose, render
@@ -44,31 +48,43 @@ def part(jpeg: bytes) -> bytes:
             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
 
 
-async def _refuse(send, status: int, code: str, message: str) -> None:
+async def refuse(send, status: int, code: str, message: str, *,
+                 retry_after: int | None = None) -> None:
     body = json.dumps(error_body(code, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
-        headers.append((b"www-authenticate", b"Token"))
+        headers.append((b"www-authenticate", b"Bearer"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 async def result_feed(scope, receive, send) -> None:
     if scope["method"] not in ("GET", "HEAD"):
-        await _refuse(send, 405, "method_not_allowed", "Use GET.")
+        await refuse(send, 405, "method_not_allowed", "Use GET.")
         return
-    header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-    token = token_from_header(header) if header else None
-    user = await database_sync_to_async(user_for_token)(token) if token else None
+    credential = credential_of(scope)
+    user = await database_sync_to_async(user_of)(credential)
     if user is None:
-        await _refuse(send, 401, "not_authenticated",
-                      "Send your token as 'Authorization: Bearer <token>' (SillyTavern's Extras "
-                      "API key).")
+        if credential is not None and credential[0] == "extras":
+            await refuse(send, 401, "not_authenticated", REVOKED_MESSAGE)
+            return
+        await refuse(send, 401, "not_authenticated",
+                     "Send your Extras key or token as 'Authorization: Bearer <key>' "
+                     "(SillyTavern's Extras API key), or use your Extras URL /st/<key>.")
         return
     state = await sync_to_async(character_get, thread_sensitive=False)(user_id=user.pk)
     if state is None:
-        await _refuse(send, 404, "no_character",
-                      "No character is loaded; POST a picture to /api/talkinghead/load first.")
+        await refuse(send, 404, "no_character",
+                     "No character is loaded; POST a picture to /api/talkinghead/load first.")
+        return
+    held = await sync_to_async(feed_place_take, thread_sensitive=False)(user.pk)
+    if held is None:
+        await refuse(send, 429, "too_many_feeds",
+                     f"You are already watching {settings.TALKINGHEAD_MAX_FEEDS} live feeds; "
+                     "close one (its place is free as soon as it is closed) and try again.",
+                     retry_after=max(1, round(settings.TALKINGHEAD_FEED_RECHECK_SECONDS)))
         return
 
     gone = asyncio.Event()
@@ -79,31 +95,46 @@ async def result_feed(scope, receive, send) -> None:
         gone.set()
 
     watcher = asyncio.create_task(watch_disconnect())
-    await send({"type": "http.response.start", "status": 200, "headers": [
-        (b"content-type", b"multipart/x-mixed-replace; boundary=" + BOUNDARY),
-        (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no")]})
     try:
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"multipart/x-mixed-replace; boundary=" + BOUNDARY),
+            (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no"),
+            (b"referrer-policy", b"no-referrer")]})
         if scope["method"] == "GET":
-            await _stream(user.pk, state, send, gone)
+            await _stream(user.pk, state, send, gone, credential=credential, held=held)
     finally:
         watcher.cancel()
+        await sync_to_async(feed_place_release, thread_sensitive=False)(held)
     if not gone.is_set():
         await send({"type": "http.response.body", "body": b"--" + BOUNDARY + b"--\r\n"})
+
+
+async def _still_allowed(user_id, credential, held) -> bool:
+    """The credential still names the user (not revoked, not deleted); the place is still ours."""
+    user = await database_sync_to_async(user_of)(credential)
+    if user is None or user.pk != user_id:
+        return False
+    return await sync_to_async(feed_place_renew, thread_sensitive=False)(held)
 
 
 def _settings_of(state: dict) -> AnimatorSettings:
     return AnimatorSettings(**{"target_fps": settings.TALKINGHEAD_FPS, **state["animator"]})
 
 
-async def _stream(user_id, state: dict, send, gone: asyncio.Event) -> None:
+async def _stream(user_id, state: dict, send, gone: asyncio.Event, *, credential,
+                  held) -> None:
     loop = asyncio.get_running_loop()
     animator = Animator(_settings_of(state))
-    start = refreshed = time.monotonic()
+    start = refreshed = checked = time.monotonic()
     end = start + settings.TALKINGHEAD_FEED_MAX_SECONDS
     while not gone.is_set():
         now = time.monotonic()
         if now >= end:
             return
+        if now - checked >= settings.TALKINGHEAD_FEED_RECHECK_SECONDS:
+            checked = now
+            if not await _still_allowed(user_id, credential, held):
+                return  # the key was revoked or the account deleted
         if now - refreshed >= STATE_REFRESH_S:
             refreshed = now
             state = await sync_to_async(character_get, thread_sensitive=False)(user_id=user_id)

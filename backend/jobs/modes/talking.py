@@ -1,5 +1,7 @@
 """Mode ``talking``: a picture with a face says a line (typed, spoken by TTS) or lip-syncs the
-user's own recording, as an MP4 with its poster and an animated preview."""
+user's own recording, as an MP4 with its poster and an animated preview. What can be known before
+rendering (no face, a silent or too long recording, no line or two) is refused when the job is
+asked for, not failed later."""
 from __future__ import annotations
 
 import io
@@ -12,8 +14,14 @@ from rest_framework import serializers
 from backend.jobs.pipelines import (SAMPLE_RATE, InputSpec, Output, Pipeline, PipelineInput,
                                     register)
 from backend.uploads.models import UploadKind
+from core.errors import BadRequest
+from core.storage import get_storage
 from inference.errors import InferenceError
 from inference.talking import known_emotions, make_talking_clip
+from inference.talking.encode import ffmpeg_exe
+from inference.talking.face import NO_FACE_MESSAGE, THA3_SIZE, is_tha3_input
+from inference.talking.pipeline import picture_rgb
+from inference.talking.speech import decode_recording
 
 # The named input ``voice`` is a recording; the parameter ``voice`` is the TTS voice.
 RECORDING = InputSpec("voice", kind=UploadKind.AUDIO, required=False)
@@ -37,7 +45,9 @@ class TalkingParams(serializers.Serializer):
     idle = serializers.BooleanField(default=True)
     face_box = serializers.ListField(child=serializers.FloatField(min_value=0), min_length=4,
                                      max_length=4, required=False,
-                                     help_text="left, top, right, bottom around a drawn face")
+                                     help_text="left, top, right, bottom around a drawn face, "
+                                               "in the photo's pixels (its upload's width and "
+                                               "height)")
 
 
 def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
@@ -50,6 +60,46 @@ def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
         out.setframerate(rate)
         out.writeframes(pcm.tobytes())
     return buffer.getvalue()
+
+
+def check_inputs(*, user, params: dict, inputs: dict, text: str) -> None:
+    """Refuse now what would fail the job: a line and a recording (or neither), a recording
+    that is silent or too long, and a photo without a face (its upload found none, it has no
+    face_box and it is not a THA3 picture)."""
+    recording = inputs.get("voice", [None])[0]
+    if recording is not None and text:
+        raise BadRequest("Send a line to say (text) or a recording (inputs.voice), not both.",
+                         code="voice_or_text")
+    if recording is None and not text:
+        raise BadRequest("Give a line to say (text) or a recording (inputs.voice).",
+                         code="text_required")
+    if recording is not None:
+        try:  # the same decoding and limits as the job's
+            decode_recording(get_storage().get(recording.storage_key), ffmpeg_exe())
+        except InferenceError as exc:
+            raise BadRequest(exc.message, code=exc.code) from exc
+    photo = inputs["photo"][0]
+    box = params.get("face_box")
+    if box is not None:
+        left, top, right, bottom = box
+        if not (left < right <= photo.width and top < bottom <= photo.height
+                and right - left >= 24 and bottom - top >= 24):
+            raise BadRequest(f"face_box {list(box)} must be a box of at least 24x24 pixels "
+                             f"inside the {photo.width}x{photo.height} photo.",
+                             code="invalid_params")
+    elif photo.faces == 0 and not _is_tha3_upload(photo):
+        raise BadRequest(NO_FACE_MESSAGE, code="no_face")
+
+
+def _is_tha3_upload(photo) -> bool:
+    """A 512² picture with transparency (kept as PNG) whose head box is opaque: THA3's input."""
+    if (photo.width, photo.height) != (THA3_SIZE, THA3_SIZE) or photo.format != "png":
+        return False
+    with Image.open(io.BytesIO(get_storage().get(photo.storage_key))) as picture:
+        if picture.mode != "RGBA":
+            return False
+        rgb, alpha = picture_rgb(np.asarray(picture))
+    return is_tha3_input(rgb, alpha)
 
 
 def run(job: PipelineInput) -> list[Output]:
@@ -83,6 +133,8 @@ def run(job: PipelineInput) -> list[Output]:
 
 register(Pipeline(
     mode="talking", queue="cpu", params=TalkingParams, run=run,
-    inputs=(InputSpec("photo"), RECORDING), working_side=1024,
+    # working_side 0: the upload's own copy, so face_box is in the pixels its client was told.
+    inputs=(InputSpec("photo"), RECORDING), working_side=0, keeps_alpha=True,
+    check_inputs=check_inputs,
     description="A face says a line (text by TTS, or inputs.voice, the user's recording): "
                 "MP4 (H.264 + AAC), poster PNG and animated WebP preview."))

@@ -8,7 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = housekeeping()
-        self.stdout.write(f"deleted {report.results} results and {report.uploads} uploads; "
+        self.stdout.write(f"deleted {report.results} results and {report.uploads} uploads "
+                          f"({report.character_pictures} live character pictures); "
                           f"{report.jobs_expired} jobs expired; {len(report.failures)} failures "
                           "(retried next run)")
         for failure in report.failures:
