@@ -26,6 +26,7 @@ django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
 
 from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
+from backend.mpbot import endpoint as mp_endpoint  # noqa: E402
 from backend.talking import feed  # noqa: E402
 
 if settings.TEST_MODES:
@@ -62,9 +63,12 @@ class TokenAuthMiddleware:
 
 
 async def http(scope, receive, send):
-    """Django, except the talking head's endless feed, which must not hold a pool thread."""
+    """Django, except the talking head's endless feed and the Official Account's message server,
+    which must not hold a pool thread while they wait."""
     if scope["path"] == feed.PATH:
         return await feed.result_feed(scope, receive, send)
+    if scope["path"] in (mp_endpoint.PATH, mp_endpoint.PATH + "/"):
+        return await mp_endpoint.message_server(scope, receive, send)
     return await django_asgi(scope, receive, send)
 
 

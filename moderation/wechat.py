@@ -104,6 +104,11 @@ class ContentSecurity:
                 raise
             return self._post(path, payload, params={"access_token": self._fresh_token(stale=token)})
 
+    def replace_stale_token(self, *, stale: str) -> str:
+        """For other WeChat APIs on the same token (the Official Account's media and messages):
+        a token other than ``stale``, which WeChat just refused."""
+        return self._fresh_token(stale=stale)
+
     def _fresh_token(self, *, stale: str) -> str:
         """A token other than ``stale``, forcing a refresh only as the last resort: WeChat allows
         few forced refreshes a day and each one invalidates the token every other process holds."""

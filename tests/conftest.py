@@ -23,7 +23,7 @@ FACES = SHARED / "fixtures" / "faces"
 STACK = os.environ.get("MX_TEST_STACK") or ("services" if os.environ.get("REDIS_URL") else "embedded")
 TERMINAL = {"succeeded", "failed", "blocked", "expired", "held"}  # where a job stops moving
 
-from tests.fakes.wechat import fake_wechat  # noqa: E402,F401 - fixture
+from tests.fakes.wechat import fake_wechat, fake_wechat_mp  # noqa: E402,F401 - fixtures
 
 
 def pytest_report_header(config):
