@@ -32,6 +32,9 @@ from backend.talking import feed  # noqa: E402
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
 
+if mp_endpoint.configured():
+    mp_endpoint.sender_start()  # deliveries a previous process left behind go out now
+
 PROTOCOL = "token"
 
 

@@ -152,7 +152,7 @@ def test_wechat_retries_start_one_job_and_send_once(mp, face_jpeg):
     openid = follower_openid()
     say(mp, openid, "动漫化")
     mp.delays["media_upload"] = 4.6  # too slow for the passive reply: the picture comes later
-    message = mp.mp_image(openid, mp.add_media(face_jpeg), msg_id=6054768590064713728)
+    message = mp.mp_image(openid, mp.add_media(face_jpeg), msg_id=int(uuid.uuid4().int % 10**18))
     answers = []
     for _ in range(3):
         response, took = post(mp, message)
