@@ -261,7 +261,7 @@ def _voice(follower: Follower, message: Message, reply_by: datetime) -> Answer:
         if refusal:
             return Answer(text=refusal)
         _throttle(follower.user, "generate")
-        job = job_create(user=follower.user, mode="voice", params={}, text=heard[:100])
+        job = job_create(user=follower.user, mode="voice", params={}, text=heard)
     else:
         try:
             data = media_get(message.get("MediaId"))

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.jobs.models import Job, JobState
@@ -22,7 +23,6 @@ from backend.mpbot import replies
 from backend.mpbot.models import Awaiting, Delivery, DeliveryState, Follower
 from backend.mpbot.wechat import custom_send, media_upload
 from core.storage import get_storage
-from moderation.wechat import WeChatError
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def delivery_send(delivery_id) -> bool:
         outgoing = _render(delivery)
         custom_send(openid=delivery.follower.openid, text=outgoing.text,
                     media_id=outgoing.media_id)
-    except (WeChatError, Exception) as exc:  # noqa: BLE001 - every failure is retried
+    except Exception as exc:  # noqa: BLE001 - WeChat's refusals, timeouts, storage: all retried
         _release(delivery, exc)
         return False
     _sent(delivery, how="custom")
@@ -156,11 +156,9 @@ def deliveries_send_due() -> int:
     Delivery.objects.filter(state=DeliveryState.SENDING,
                             claimed_at__lt=now - timedelta(seconds=CLAIM_SECONDS)).update(
         state=DeliveryState.PENDING)
-    due = (Delivery.objects.filter(state=DeliveryState.PENDING, not_before__lte=now,
-                                   created_at__gte=now - HORIZON)
-           .filter(job__isnull=True) | Delivery.objects.filter(
-               state=DeliveryState.PENDING, not_before__lte=now, created_at__gte=now - HORIZON,
-               job__state__in=READY_STATES))
+    due = Delivery.objects.filter(
+        Q(job__isnull=True) | Q(job__state__in=READY_STATES), state=DeliveryState.PENDING,
+        not_before__lte=now, created_at__gte=now - HORIZON).order_by("not_before")
     sent = 0
     for delivery_id in due.values_list("id", flat=True)[:100]:
         sent += delivery_send(delivery_id)

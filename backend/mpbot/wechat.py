@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 
 from moderation.wechat import (STALE_TOKEN_ERRCODES, ContentSecurity, WeChatError,
-                               WeChatUnavailable)
+                               WeChatUnavailable, answer_checked)
 
 MEDIA_MAX_BYTES = 10 * 2**20  # WeChat's limit for a temporary image or voice
 
@@ -21,33 +21,16 @@ def _account() -> ContentSecurity:
     return ContentSecurity(appid=settings.WECHAT_MP_APPID, secret=settings.WECHAT_MP_SECRET)
 
 
-def _checked(response: httpx.Response) -> dict:
-    if response.status_code >= 500:
-        raise WeChatUnavailable(-1, f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise WeChatUnavailable(-1, "answer is not JSON") from exc
-    if not isinstance(body, dict):
-        raise WeChatUnavailable(-1, "answer is not a JSON object")
-    errcode = int(body.get("errcode") or 0)
-    if errcode == -1:
-        raise WeChatUnavailable(errcode, body.get("errmsg", ""))
-    if errcode:
-        raise WeChatError(errcode, body.get("errmsg", ""))
-    return body
-
-
 def _with_token(call):
     """Run ``call(token)``; once more with a fresh token when WeChat says it is stale."""
     account = _account()
     token = account.access_token()
     try:
-        return call(account, token)
+        return call(token)
     except WeChatError as exc:
         if exc.errcode not in STALE_TOKEN_ERRCODES:
             raise
-        return call(account, account.replace_stale_token(stale=token))
+        return call(account.replace_stale_token(stale=token))
 
 
 def _request(method: str, path: str, token: str, **kwargs) -> httpx.Response:
@@ -60,24 +43,35 @@ def _request(method: str, path: str, token: str, **kwargs) -> httpx.Response:
 
 
 def media_get(media_id: str) -> bytes:
-    """A follower's image or voice by its MediaId (kept by WeChat for three days)."""
-    def call(account, token):
-        response = _request("GET", "/cgi-bin/media/get", token, params={"media_id": media_id})
-        kind = response.headers.get("content-type", "")
-        if response.status_code == 200 and "json" not in kind and "text" not in kind:
-            if len(response.content) > MEDIA_MAX_BYTES:
-                raise WeChatError(40006, "media larger than WeChat allows")
-            return response.content
-        _checked(response)
-        raise WeChatUnavailable(-1, "media/get answered without the file")
+    """A follower's image or voice by its MediaId (kept by WeChat for three days), read no
+    further than WeChat's own size limit."""
+    def call(token):
+        url = f"{settings.WECHAT_API_BASE.rstrip('/')}/cgi-bin/media/get"
+        try:
+            with httpx.stream("GET", url, params={"access_token": token, "media_id": media_id},
+                              timeout=settings.WECHAT_TIMEOUT) as response:
+                kind = response.headers.get("content-type", "")
+                if response.status_code != 200 or "json" in kind or "text" in kind:
+                    response.read()
+                    answer_checked(response)
+                    raise WeChatUnavailable(-1, "media/get answered without the file")
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MEDIA_MAX_BYTES:
+                        raise WeChatError(40006, "media larger than WeChat allows")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            raise WeChatUnavailable(-1, repr(exc)) from exc
     return _with_token(call)
 
 
 def media_upload(data: bytes, *, filename: str, content_type: str, kind: str = "image") -> str:
     """Uploads a temporary media (three days); returns its media_id."""
-    def call(account, token):
-        body = _checked(_request("POST", "/cgi-bin/media/upload", token, params={"type": kind},
-                                 files={"media": (filename, data, content_type)}))
+    def call(token):
+        body = answer_checked(_request("POST", "/cgi-bin/media/upload", token,
+                                       params={"type": kind},
+                                       files={"media": (filename, data, content_type)}))
         if not body.get("media_id"):
             raise WeChatUnavailable(-1, "media/upload answered without media_id")
         return body["media_id"]
@@ -90,7 +84,7 @@ def custom_send(*, openid: str, text: str = "", media_id: str = "") -> None:
                if media_id else {"touser": openid, "msgtype": "text", "text": {"content": text}})
     payload = json.dumps(message, ensure_ascii=False).encode()
 
-    def call(account, token):
-        _checked(_request("POST", "/cgi-bin/message/custom/send", token, content=payload,
-                          headers={"Content-Type": "application/json"}))
+    def call(token):
+        answer_checked(_request("POST", "/cgi-bin/message/custom/send", token,
+                                content=payload, headers={"Content-Type": "application/json"}))
     _with_token(call)
