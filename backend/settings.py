@@ -284,7 +284,7 @@ WECHAT_MP_ENCODING_AES_KEY = env_str("WECHAT_MP_ENCODING_AES_KEY", "")
 WECHAT_MP_REPLY_SECONDS = env_float("WECHAT_MP_REPLY_SECONDS", 4.5)  # WeChat gives up at 5
 WECHAT_MP_CONVERSATION_SECONDS = env_int("WECHAT_MP_CONVERSATION_SECONDS", 600)
 WECHAT_MP_SEND_ATTEMPTS = env_int("WECHAT_MP_SEND_ATTEMPTS", 6)
-WECHAT_MP_THREADS = env_int("WECHAT_MP_THREADS", 8)
+WECHAT_MP_THREADS = env_int("WECHAT_MP_THREADS", 4)
 WECHAT_MP_PICURL_HOSTS = env_list("WECHAT_MP_PICURL_HOSTS", "mmbiz.qpic.cn,mmbiz.qlogo.cn")
 CELERY_BEAT_SCHEDULE["moderation-expire-waits"] = {
     "task": "moderation.tasks.expire_wechat_waits_task", "schedule": 300.0}

@@ -54,6 +54,9 @@ ERROR_REPLIES = {
     "audio_empty": replies.VOICE_UNREADABLE, "text_too_long": "文字太长了，请控制在 100 字以内。",
     "not_awaiting_confirmation": "这个描述已经不在等待确认了，请重新发一段语音。",
     "url_not_allowed": replies.MEDIA_UNAVAILABLE,
+    "media_unavailable": replies.MEDIA_UNAVAILABLE,
+    # The only parameter a follower sets is a sticker's words (its caption).
+    "invalid_params": "表情包的文字太长了，请控制在 16 个字以内。",
 }
 
 

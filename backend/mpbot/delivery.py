@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -67,9 +68,10 @@ def _ready(delivery: Delivery) -> bool:
     return delivery.job is None or delivery.job.state in READY_STATES
 
 
-def delivery_ready(delivery_id) -> bool:
-    delivery = Delivery.objects.select_related("job").filter(id=delivery_id).first()
-    return delivery is not None and _ready(delivery)
+def deliveries_ready(ids) -> set:
+    """Which of these deliveries can go out now (one query for every waiting request)."""
+    return set(Delivery.objects.filter(Q(job__isnull=True) | Q(job__state__in=READY_STATES),
+                                       id__in=ids).values_list("id", flat=True))
 
 
 def delivery_try_passive(delivery_id, exchange) -> None:
@@ -165,10 +167,17 @@ def deliveries_send_due() -> int:
     return sent
 
 
+def deliveries_prune() -> int:
+    """Rows past WeChat's 48-hour window can no longer be sent: forget them."""
+    deleted, _ = Delivery.objects.filter(created_at__lt=timezone.now() - HORIZON).delete()
+    return deleted
+
+
 _sender: threading.Thread | None = None
 _sender_stop = threading.Event()
 _sender_lock = threading.Lock()
 POLL_SECONDS = 0.25
+PRUNE_SECONDS = 3600
 
 
 def sender_start() -> None:
@@ -191,10 +200,14 @@ def sender_stop() -> None:
 
 
 def _sender_loop() -> None:
+    pruned_at = 0.0
     while not _sender_stop.wait(POLL_SECONDS):
         try:
             close_old_connections()
             deliveries_send_due()
+            if time.monotonic() - pruned_at > PRUNE_SECONDS:
+                deliveries_prune()
+                pruned_at = time.monotonic()
         except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup
             log.warning("mp sender pass failed", exc_info=True)
         finally:

@@ -223,3 +223,31 @@ def test_a_picurl_is_fetched_only_from_wechats_image_hosts(mp, settings, monkeyp
     assert reply_of(mp, response)["MsgType"] in ("image", "text")
     assert mp.calls("image_host")
     assert Job.objects.filter(owner__mp_follower__openid=openid, mode="anime").count() == 1
+
+
+def test_unsubscribing_from_a_shared_account_deletes_only_what_the_bot_made(mp, login):
+    from backend.accounts.models import WechatAccount
+    from backend.mpbot.models import Delivery
+    from tests.conftest import fixture_photo
+
+    api = login()
+    WechatAccount.objects.filter(user_id=api.user_id).update(unionid="union-shared")
+    photo = fixture_photo("obama.jpg").read_bytes()
+    mine = api.generate(api.upload(photo).json()["id"], mode="anime").json()["job_id"]
+    openid = f"o{uuid.uuid4().hex[:20]}"
+    post(mp, mp.mp_text(openid, "动漫化", UnionId="union-shared"))
+    post(mp, mp.mp_image(openid, mp.add_media(photo)))
+    follower = Follower.objects.get(openid=openid)
+    assert follower.user_id == api.user_id
+    deadline = time.monotonic() + 120
+    while not Delivery.objects.filter(follower=follower, state="sent").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    bots = Delivery.objects.get(follower=follower).job_id
+    api.wait(mine)
+    response, _ = post(mp, mp.mp_event(openid, "unsubscribe"))
+    assert response.content == b"success"
+    assert not Follower.objects.filter(openid=openid).exists()
+    assert not Job.objects.filter(id=bots).exists()
+    assert api.get(f"/jobs/{mine}").json()["state"] == "succeeded"  # the mini-program's stays
+    assert api.get(f"/jobs/{bots}").status_code == 404
