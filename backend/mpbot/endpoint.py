@@ -39,18 +39,20 @@ POLL_SECONDS = 0.2
 PASSIVE_BUDGET = 0.6  # seconds kept back to upload the picture and answer
 ANSWER_MARGIN = 0.5  # event-loop lag under load: answer by 4.0 s to be out by 4.5
 
-# Conversations (a photo is sanitised, its faces counted and moderated: seconds of CPU) run on
-# one pool; the short steps every answer needs (the retry check, "is the job done?") on another,
-# so a busy conversation pool never makes a follower's answer late.
+# Three pools, so that slow work never makes quick answers late: "media" for photos and
+# recordings (sanitised, faces counted, moderated, uploading results: seconds of CPU each),
+# "text" for texts and events (milliseconds), "quick" for the steps every answer needs (the
+# retry check, "is the job done?").
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
-QUICK_THREADS = 2
+SMALL_POOL_THREADS = 2
+MEDIA_TYPES = {"image", "voice"}
 
 
-def _executor(name: str = "work") -> ThreadPoolExecutor:
+def _executor(name: str) -> ThreadPoolExecutor:
     with _pool_lock:
         if name not in _pools:
-            size = settings.WECHAT_MP_THREADS if name == "work" else QUICK_THREADS
+            size = settings.WECHAT_MP_THREADS if name == "media" else SMALL_POOL_THREADS
             _pools[name] = ThreadPoolExecutor(size, thread_name_prefix=f"mp-{name}")
         return _pools[name]
 
@@ -127,7 +129,8 @@ async def answer(inbound: Inbound, *, started: float) -> tuple[bytes, str]:
     reply_by = timezone.now() + timedelta(seconds=answer_by - time.monotonic())
     exchange = Exchange()
     loop = asyncio.get_running_loop()
-    loop.run_in_executor(_executor(), lambda: _with_connections(
+    pool = "media" if inbound.message.msg_type in MEDIA_TYPES else "text"
+    loop.run_in_executor(_executor(pool), lambda: _with_connections(
         _converse, inbound, reply_by, exchange))
     answered = await _awaited(exchange, answer_by)
     if answered is None:
@@ -193,7 +196,7 @@ async def _passive(delivery_id, answer_by: float) -> Outgoing | None:
         return None
     exchange = Exchange()
     loop = asyncio.get_running_loop()
-    loop.run_in_executor(_executor(), lambda: _with_connections(
+    loop.run_in_executor(_executor("media"), lambda: _with_connections(
         delivery_try_passive, delivery_id, exchange))
     return await _awaited(exchange, answer_by)
 
