@@ -33,7 +33,7 @@ if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
 
 if mp_endpoint.configured():
-    mp_endpoint.sender_start()  # deliveries a previous process left behind go out now
+    mp_endpoint.background_start()  # what a previous process left unsent goes out now
 
 PROTOCOL = "token"
 

@@ -24,7 +24,7 @@ from backend.jobs.creation import job_create
 from backend.jobs.models import JobState
 from backend.mpbot import replies
 from backend.mpbot.delivery import delivery_for_job
-from backend.mpbot.followers import follower_for, follower_forget
+from backend.mpbot.followers import follower_for, follower_unsubscribed
 from backend.mpbot.messages import Message
 from backend.mpbot.models import Awaiting, Follower
 from backend.mpbot.wechat import media_get
@@ -75,6 +75,8 @@ def message_receive(*, message: Message, reply_by: datetime) -> Answer:
     if message.msg_type == "event":
         return _event(message)
     follower = follower_for(openid=message.from_user, unionid=message.get("UnionId"))
+    if follower.unsubscribed_at is not None:  # its data is still being deleted
+        return Answer(text=replies.BUSY)
     _forget_if_stale(follower)
     try:
         if message.msg_type == "text":
@@ -95,7 +97,7 @@ def _event(message: Message) -> Answer:
         follower_for(openid=message.from_user, unionid=message.get("UnionId"))
         return Answer(text=replies.WELCOME)
     if event == "unsubscribe":
-        follower_forget(openid=message.from_user)
+        follower_unsubscribed(openid=message.from_user)
     return Answer()
 
 

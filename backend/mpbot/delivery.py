@@ -177,17 +177,19 @@ _sender: threading.Thread | None = None
 _sender_stop = threading.Event()
 _sender_lock = threading.Lock()
 POLL_SECONDS = 0.25
-PRUNE_SECONDS = 3600
+HOUSEKEEPING_SECONDS = 60
 
 
-def sender_start() -> None:
-    """This process's sender thread (idempotent)."""
+def sender_start(*, housekeeping: tuple = ()) -> None:
+    """This process's sender thread (idempotent); it also runs ``deliveries_prune`` and the
+    given functions every ``HOUSEKEEPING_SECONDS``."""
     global _sender
     with _sender_lock:
         if _sender is not None and _sender.is_alive():
             return
         _sender_stop.clear()
-        _sender = threading.Thread(target=_sender_loop, name="mp-sender", daemon=True)
+        _sender = threading.Thread(target=_sender_loop, args=((deliveries_prune, *housekeeping),),
+                                   name="mp-sender", daemon=True)
         _sender.start()
 
 
@@ -199,15 +201,16 @@ def sender_stop() -> None:
             _sender.join(timeout=30)
 
 
-def _sender_loop() -> None:
-    pruned_at = 0.0
+def _sender_loop(housekeeping: tuple) -> None:
+    kept_at = 0.0
     while not _sender_stop.wait(POLL_SECONDS):
         try:
             close_old_connections()
             deliveries_send_due()
-            if time.monotonic() - pruned_at > PRUNE_SECONDS:
-                deliveries_prune()
-                pruned_at = time.monotonic()
+            if time.monotonic() - kept_at > HOUSEKEEPING_SECONDS:
+                kept_at = time.monotonic()
+                for task in housekeeping:
+                    task()
         except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup
             log.warning("mp sender pass failed", exc_info=True)
         finally:

@@ -27,6 +27,7 @@ from backend.mpbot import replies
 from backend.mpbot.conversation import Answer, message_receive
 from backend.mpbot.delivery import (Outgoing, deliveries_ready, delivery_for_text,
                                     delivery_try_passive, sender_start)
+from backend.mpbot.followers import followers_forget_pending
 from backend.mpbot.inbound import (Inbound, configured, first_delivery, inbound_open,
                                    reply_body, verification_answer)
 from backend.mpbot.messages import MAX_BODY
@@ -97,6 +98,11 @@ class Exchange:
             return self._value
 
 
+def background_start() -> None:
+    """This process's sender, which also retries unfinished deletions (idempotent)."""
+    sender_start(housekeeping=(followers_forget_pending,))
+
+
 async def message_server(scope, receive, send) -> None:
     started = time.monotonic()
     if not configured():
@@ -114,8 +120,12 @@ async def message_server(scope, receive, send) -> None:
         inbound = inbound_open(query, body)  # no I/O: signatures, AES and XML of ≤ 64 KB
     except ServiceError as exc:
         return await _json(send, exc.status, exc.code, exc.message)
-    sender_start()
-    data, content_type = await answer(inbound, started=started)
+    try:
+        background_start()
+        data, content_type = await answer(inbound, started=started)
+    except Exception:  # noqa: BLE001 - the cache or database is down: WeChat will retry
+        log.exception("mp: could not take a message")
+        return await _json(send, 503, "unavailable", "Try again shortly.")
     # Server-Timing: how long the answer took here, from the request's arrival.
     await _send(send, 200, data, content_type,
                 timing=f"answer;dur={(time.monotonic() - started) * 1000:.0f}")

@@ -6,13 +6,14 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from backend.accounts.models import WechatAccount
 from backend.accounts.services import account_delete
 from backend.jobs.deletion import job_delete
 from backend.mpbot.models import Follower
 from backend.uploads.services import upload_delete
-from core.errors import NotFound
+from core.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,27 @@ def follower_for(*, openid: str, unionid: str = "") -> Follower:
             return Follower.objects.create(openid=openid, unionid=unionid, user=user)
     except IntegrityError:  # the same follower's first two messages at once
         return Follower.objects.select_related("user").get(openid=openid)
+
+
+def follower_unsubscribed(*, openid: str) -> None:
+    """The unsubscribe event: the data goes now, or, when storage is down, as soon as the
+    sender's retry (``followers_forget_pending``) succeeds."""
+    try:
+        follower_forget(openid=openid)
+    except ServiceError:
+        log.warning("deleting unsubscribed follower %s failed; retried later", openid, exc_info=True)
+        Follower.objects.filter(openid=openid).update(unsubscribed_at=timezone.now())
+
+
+def followers_forget_pending() -> int:
+    done = 0
+    for openid in Follower.objects.filter(unsubscribed_at__isnull=False).values_list(
+            "openid", flat=True)[:50]:
+        try:
+            done += follower_forget(openid=openid)
+        except ServiceError:
+            log.warning("deleting unsubscribed follower %s failed again", openid)
+    return done
 
 
 def follower_forget(*, openid: str) -> bool:

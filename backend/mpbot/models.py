@@ -30,6 +30,8 @@ class Follower(models.Model):
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL,
                             related_name="+")  # the voice job awaiting confirmation
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Unsubscribed, but deleting the data failed (storage down): the sender tries again.
+    unsubscribed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

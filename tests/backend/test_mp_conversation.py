@@ -207,3 +207,46 @@ def test_a_follower_with_the_mini_programs_unionid_shares_its_account(mp, face_j
     assert Follower.objects.get(openid=openid).user_id == api.user_id
     [result] = [r for r in api.get("/results").json()["results"] if r["kind"] == "avatar"]
     assert result["mode"] == "anime"
+
+
+def test_a_blocked_photo_is_refused_and_a_held_one_is_sent_once_approved(mp, face_jpeg, settings):
+    from django.contrib.auth import get_user_model
+
+    from backend.uploads.models import Upload
+    from moderation.services import case_approve
+
+    from moderation.imagecheck import session
+
+    session(settings.MODERATION_NUDENET_THREADS)  # loaded, as a server's warm-up does
+    openid = follower_openid()
+    say(mp, openid, "动漫化")
+    settings.MODERATION_NUDENET_RULES = "FACE_MALE=block:0.2,FACE_FEMALE=block:0.2"  # forbidden
+    response, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    assert reply_of(mp, response)["Content"] == replies.REFUSED
+    assert not Upload.objects.filter(owner__mp_follower__openid=openid).exists()
+    settings.MODERATION_NUDENET_RULES = "FACE_MALE=review:0.2,FACE_FEMALE=review:0.2"  # to review
+    response, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    assert reply_of(mp, response)["Content"] == replies.HELD
+    [job] = Job.objects.filter(owner__mp_follower__openid=openid)
+    assert job.state == "held" and not mp.sent
+    moderator = get_user_model().objects.create_user(username=f"mod-{uuid.uuid4().hex[:6]}",
+                                                     is_staff=True)
+    settings.MODERATION_NUDENET_RULES = ""  # the picture made from it is not held again
+    case_approve(case_id=job.moderation_case_id, moderator=moderator)
+    message = sent_to(mp, openid)
+    assert message["msgtype"] == "image"
+    assert Image.open(io.BytesIO(mp.uploaded[message["image"]["media_id"]]["data"])).format == "PNG"
+
+
+def test_followers_have_the_mini_programs_throttles(mp, face_jpeg, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "upload", "1/min")
+    openid = follower_openid()
+    first, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    assert reply_of(mp, first)["Content"] == replies.MENU
+    second, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    assert reply_of(mp, second)["Content"] == replies.THROTTLED
+    # Another follower has their own allowance.
+    other, _ = post(mp, mp.mp_image(follower_openid(), mp.add_media(face_jpeg)))
+    assert reply_of(mp, other)["Content"] == replies.MENU

@@ -251,3 +251,31 @@ def test_unsubscribing_from_a_shared_account_deletes_only_what_the_bot_made(mp, 
     assert not Job.objects.filter(id=bots).exists()
     assert api.get(f"/jobs/{mine}").json()["state"] == "succeeded"  # the mini-program's stays
     assert api.get(f"/jobs/{bots}").status_code == 404
+
+
+def test_an_unsubscribe_while_storage_is_down_is_finished_later(mp, monkeypatch):
+    from backend.mpbot.followers import followers_forget_pending
+    from core.storage import StorageError, get_storage
+
+    openid = f"o{uuid.uuid4().hex[:20]}"
+    post(mp, mp.mp_event(openid, "subscribe"))
+    user_id = Follower.objects.get(openid=openid).user_id
+    storage = get_storage()
+
+    def down(prefix):
+        raise StorageError("storage is down")
+
+    monkeypatch.setattr(storage, "delete_prefix", down)
+    response, _ = post(mp, mp.mp_event(openid, "unsubscribe"))
+    assert response.status_code == 200
+    follower = Follower.objects.get(openid=openid)
+    assert follower.unsubscribed_at is not None  # kept, to be deleted again
+    response, _ = post(mp, mp.mp_text(openid, "动漫化"))
+    assert reply_of(mp, response)["Content"] == replies.BUSY  # nothing new meanwhile
+    assert followers_forget_pending() == 0  # still down
+    monkeypatch.undo()
+    assert followers_forget_pending() == 1
+    from django.contrib.auth import get_user_model
+
+    assert not Follower.objects.filter(openid=openid).exists()
+    assert not get_user_model().objects.filter(id=user_id).exists()
