@@ -27,11 +27,15 @@ django_asgi = PooledASGIHandler(threads=settings.HTTP_THREADS,
 from backend.accounts.auth import token_from_header, user_for_token  # noqa: E402
 from backend.console.routing import websocket_urlpatterns as console_urlpatterns  # noqa: E402
 from backend.jobs.routing import websocket_urlpatterns  # noqa: E402
+from backend.mpbot import endpoint as mp_endpoint  # noqa: E402
 from backend.talking import feed  # noqa: E402
 from backend.talking.keys import is_extras_path, split_prefixed  # noqa: E402
 
 if settings.TEST_MODES:
     from backend.jobs.modes import testing  # noqa: E402,F401 - registers the test-only modes
+
+if mp_endpoint.configured():
+    mp_endpoint.background_start()  # what a previous process left unsent goes out now
 
 PROTOCOL = "token"
 
@@ -64,7 +68,8 @@ class TokenAuthMiddleware:
 
 
 async def http(scope, receive, send):
-    """Django, except the talking head's endless feed, which must not hold a pool thread. Under
+    """Django, except the talking head's endless feed and the Official Account's message server,
+    which must not hold a pool thread while they wait. Under
     an Extras URL (``/st/<key>/...``) only the Extras routes answer, with the key from the path
     as their credential (backend/talking/keys.py)."""
     prefixed = split_prefixed(scope["path"])
@@ -77,6 +82,8 @@ async def http(scope, receive, send):
         scope = {**scope, "path": path, "raw_path": path.encode(), "extras_key": key}
     if scope["path"] == feed.PATH:
         return await feed.result_feed(scope, receive, send)
+    if scope["path"] in (mp_endpoint.PATH, mp_endpoint.PATH + "/"):
+        return await mp_endpoint.message_server(scope, receive, send)
     return await django_asgi(scope, receive, send)
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "backend.portraits",
     "backend.web",
     "backend.console",
+    "backend.mpbot",
     "moderation",
 ]
 
@@ -294,6 +295,16 @@ WECHAT_PUSH_TOKEN = env_str("WECHAT_PUSH_TOKEN", "")
 WECHAT_PUSH_MAX_AGE = env_int("WECHAT_PUSH_MAX_AGE", 300)
 WECHAT_PUSH_CLOCK_SKEW = env_int("WECHAT_PUSH_CLOCK_SKEW", 60)
 WECHAT_TOKEN_REFRESH_MARGIN = env_int("WECHAT_TOKEN_REFRESH_MARGIN", 300)
+# --- The Official Account's message server (backend/mpbot); off, /wechat/mp 404, while unset.
+WECHAT_MP_APPID = env_str("WECHAT_MP_APPID", "")
+WECHAT_MP_SECRET = env_str("WECHAT_MP_SECRET", "")
+WECHAT_MP_TOKEN = env_str("WECHAT_MP_TOKEN", "")
+WECHAT_MP_ENCODING_AES_KEY = env_str("WECHAT_MP_ENCODING_AES_KEY", "")
+WECHAT_MP_REPLY_SECONDS = env_float("WECHAT_MP_REPLY_SECONDS", 4.5)  # WeChat gives up at 5
+WECHAT_MP_CONVERSATION_SECONDS = env_int("WECHAT_MP_CONVERSATION_SECONDS", 600)
+WECHAT_MP_SEND_ATTEMPTS = env_int("WECHAT_MP_SEND_ATTEMPTS", 6)
+WECHAT_MP_THREADS = env_int("WECHAT_MP_THREADS", 4)
+WECHAT_MP_PICURL_HOSTS = env_list("WECHAT_MP_PICURL_HOSTS", "mmbiz.qpic.cn,mmbiz.qlogo.cn")
 CELERY_BEAT_SCHEDULE["moderation-expire-waits"] = {
     "task": "moderation.tasks.expire_wechat_waits_task", "schedule": 300.0}
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from moderation.combinations import CombinationFilter, read_rules
 from moderation.models import Action, CaseState, ModerationCase, SensitiveWord, WordCategory
 from moderation.textfilter import Entry, TextFilter, default_whole_word
 
@@ -51,6 +52,18 @@ def text_filter_current(*, fresh: bool = False) -> tuple[TextFilter, dict[str, s
             _current.update(fingerprint=fingerprint, pair=(TextFilter(entries), actions))
         _current["checked_at"] = time.monotonic()
         return _current["pair"]
+
+
+_combinations: list[CombinationFilter] = []
+
+
+def combination_filter_current() -> CombinationFilter:
+    """The shipped combination rules (``wordlists/combinations``), built once per process."""
+    if not _combinations:
+        with _lock:
+            if not _combinations:
+                _combinations.append(CombinationFilter(read_rules()))
+    return _combinations[0]
 
 
 def case_list(*, state: str | None = None, subject_type: str | None = None,

@@ -28,7 +28,7 @@ from moderation import imagecheck
 from moderation.models import (Action, CaseEvent, CaseState, ModerationCase, SensitiveWord,
                                WordCategory)
 from moderation.seeds import read_seed_lists
-from moderation.selectors import text_filter_current
+from moderation.selectors import combination_filter_current, text_filter_current
 from moderation.textfilter import normalise
 from moderation.signals import case_decided, case_opened
 from moderation.wechat import LABELS as WECHAT_LABELS
@@ -126,6 +126,15 @@ def wordlists_judge(*, text: str, fresh: bool = False) -> tuple[str, list]:
     for hit in text_filter.scan(text or ""):
         action = actions.get(hit.category, BLOCK)
         labels.append({"provider": "wordfilter", "label": hit.category, "action": action,
+                       **hit.as_dict()})
+        decision = _worse(decision, action)
+    # Words harmless alone, refused together (a leader's name with an insult or a call for
+    # removal): the combination rules' own action, "block" for the shipped ones.
+    combinations = combination_filter_current()
+    for hit in combinations.scan(text or ""):
+        action = combinations.rules[hit.category].action
+        action = action if action in _SEVERITY else BLOCK
+        labels.append({"provider": "combination", "label": hit.category, "action": action,
                        **hit.as_dict()})
         decision = _worse(decision, action)
     return decision, labels

@@ -44,6 +44,24 @@ class WeChatUnavailable(WeChatError):
     """WeChat could not be reached, timed out, answered garbage or said 'system busy' (-1)."""
 
 
+def answer_checked(response: httpx.Response) -> dict:
+    """WeChat's JSON answer, or the error it carries (-1, a 5xx or garbage: unavailable)."""
+    if response.status_code >= 500:
+        raise WeChatUnavailable(-1, f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise WeChatUnavailable(-1, repr(exc)) from exc
+    if not isinstance(body, dict):
+        raise WeChatUnavailable(-1, "answer is not a JSON object")
+    errcode = int(body.get("errcode") or 0)
+    if errcode == -1:
+        raise WeChatUnavailable(errcode, body.get("errmsg", ""))
+    if errcode:
+        raise WeChatError(errcode, body.get("errmsg", ""))
+    return body
+
+
 class ContentSecurity:
     def __init__(self, *, base: str | None = None, appid: str | None = None,
                  secret: str | None = None, timeout: float | None = None) -> None:
@@ -61,19 +79,9 @@ class ContentSecurity:
             response = httpx.post(f"{self.base}{path}", params=params, timeout=self.timeout,
                                   content=json.dumps(payload, ensure_ascii=False).encode(),
                                   headers={"Content-Type": "application/json"})
-            if response.status_code >= 500:
-                raise WeChatUnavailable(-1, f"HTTP {response.status_code}")
-            body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except httpx.HTTPError as exc:
             raise WeChatUnavailable(-1, repr(exc)) from exc
-        if not isinstance(body, dict):
-            raise WeChatUnavailable(-1, "answer is not a JSON object")
-        errcode = int(body.get("errcode") or 0)
-        if errcode == -1:
-            raise WeChatUnavailable(errcode, body.get("errmsg", ""))
-        if errcode:
-            raise WeChatError(errcode, body.get("errmsg", ""))
-        return body
+        return answer_checked(response)
 
     # -- access_token --------------------------------------------------------------------------
 
@@ -103,6 +111,11 @@ class ContentSecurity:
             if exc.errcode not in STALE_TOKEN_ERRCODES:
                 raise
             return self._post(path, payload, params={"access_token": self._fresh_token(stale=token)})
+
+    def replace_stale_token(self, *, stale: str) -> str:
+        """For other WeChat APIs on the same token (the Official Account's media and messages):
+        a token other than ``stale``, which WeChat just refused."""
+        return self._fresh_token(stale=stale)
 
     def _fresh_token(self, *, stale: str) -> str:
         """A token other than ``stale``, forcing a refresh only as the last resort: WeChat allows

@@ -26,7 +26,7 @@ STACK = os.environ.get("MX_TEST_STACK") or ("services" if os.environ.get("REDIS_
 TERMINAL = {"succeeded", "failed", "blocked", "expired", "cancelled", "held",
             "awaiting_confirmation"}
 
-from tests.fakes.wechat import fake_wechat  # noqa: E402,F401 - fixture
+from tests.fakes.wechat import fake_wechat, fake_wechat_mp  # noqa: E402,F401 - fixtures
 
 
 def pytest_report_header(config):
@@ -48,6 +48,11 @@ def _test_settings(settings, tmp_path, monkeypatch):
         settings.MEDIA_ROOT = tmp_path / "media"
     reset_storage()
     forget_cached_tokens()
+    # The word lists as this test's database has them (an earlier test's words, cached for up to
+    # MODERATION_WORDLIST_RELOAD_SECONDS, must not judge this one's texts).
+    from moderation import selectors as moderation_selectors
+
+    moderation_selectors._current["checked_at"] = 0.0
     yield
     from backend.jobs import runner
 

@@ -3,6 +3,7 @@ deleting an account on request."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,12 @@ from backend.accounts.models import AuthToken, WechatAccount
 from backend.accounts.wechat import code_to_session
 from backend.jobs.deletion import user_content_delete
 from core.errors import NotFound
+
+
+# Other identities of a person that a first login with the same unionid joins (the Official
+# Account's followers), registered by their apps: a function of the unionid, returning a user
+# or None.
+unionid_lookups: list[Callable[[str], object | None]] = []
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ def account_for_openid(*, openid: str, unionid: str = "", session_key: str = "")
 def _account_update(*, openid: str, unionid: str, session_key: str):
     account = WechatAccount.objects.select_for_update().filter(openid=openid).first()
     if account is None:
-        user = get_user_model().objects.create_user(username=f"wx_{openid}"[:150])
+        user = next((u for u in (find(unionid) for find in unionid_lookups if unionid) if u),
+                    None) or get_user_model().objects.create_user(username=f"wx_{openid}"[:150])
         account = WechatAccount.objects.create(user=user, openid=openid)
     if unionid:
         account.unionid = unionid

@@ -10,6 +10,21 @@ Runs a threaded ``http.server`` on 127.0.0.1 (random port). Point ``WECHAT_API_B
                                       trace_id}; the verdict is pushed later as a signed
                                       ``wxa_media_check`` event
 
+The Official Account (its own ``mp_appid``/``mp_secret``; stable_token serves both accounts):
+
+- ``GET  /cgi-bin/media/get``         a follower's file by media_id: the bytes with their
+                                      Content-Type; unknown id 40007 as JSON
+- ``POST /cgi-bin/media/upload``      temporary media, multipart field ``media``, ``type``
+                                      image|voice|video|thumb: {type, media_id, created_at}
+- ``POST /cgi-bin/message/custom/send`` customer-service message {touser, msgtype text|image,
+                                      text:{content} | image:{media_id}}: {errcode:0}
+- ``GET  /mmbiz_jpg/<media_id>``      an image host's copy of a follower's photo (PicUrl)
+
+and the other side of the account: ``mp_push(xml, encrypt=…)`` builds the signed query and
+body WeChat POSTs to the message server (plain, or safe mode with its own WXBizMsgCrypt);
+``mp_text``/``mp_image``/``mp_voice``/``mp_event`` build the messages; ``mp_decrypt_reply``
+opens an encrypted passive reply.
+
 Knobs (plain attributes, change them in a test):
 
 - ``sessions[code] = {"openid", "session_key", "unionid"?}``; an unknown code answers 40029.
@@ -28,6 +43,8 @@ Knobs (plain attributes, change them in a test):
   ``revoke_tokens()`` too, but stable_token keeps handing the revoked one out until forced.
 - ``requests``: every call as {"name", "method", "path", "query", "body"}; ``pushes``: every push
   sent with its answer.
+- ``media[media_id] = (bytes, content_type)``: followers' files (``add_media`` stores one);
+  ``uploaded[media_id]``: what was uploaded; ``sent``: every customer-service message.
 """
 from __future__ import annotations
 
@@ -62,7 +79,9 @@ ERRMSG = {
     61010: "user access expired",
 }
 
-TOKEN_ENDPOINTS = {"msg_sec_check", "media_check_async"}
+TOKEN_ENDPOINTS = {"msg_sec_check", "media_check_async", "media_get", "media_upload",
+                   "custom_send"}
+ERRMSG.update({40007: "invalid media_id", 44002: "empty post data", 40004: "invalid media type"})
 
 
 def push_signature(token: str, timestamp: str, nonce: str) -> str:
@@ -72,9 +91,18 @@ def push_signature(token: str, timestamp: str, nonce: str) -> str:
 
 class FakeWeChat:
     def __init__(self, *, appid: str = "wx0fake0appid0000", secret: str = "fake-app-secret",
-                 push_token: str = "fake-push-token", token_ttl: int = 7200) -> None:
+                 push_token: str = "fake-push-token", token_ttl: int = 7200,
+                 mp_appid: str = "wx0fake0mp0000000", mp_secret: str = "fake-mp-secret",
+                 mp_token: str = "fake-mp-token",
+                 mp_aes_key: str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG") -> None:
         self.appid = appid
         self.secret = secret
+        self.mp_appid, self.mp_secret = mp_appid, mp_secret
+        self.mp_token, self.mp_aes_key = mp_token, mp_aes_key
+        self.mp_original_id = "gh_fake0mp000000"
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.uploaded: dict[str, dict] = {}
+        self.sent: list[dict] = []
         self.push_token = push_token
         self.token_ttl = token_ttl
         self.original_id = "gh_fake00000000"
@@ -95,9 +123,8 @@ class FakeWeChat:
         self.pushes: list[dict] = []
         self.queued_pushes: list[dict] = []
         self._used_codes: set[str] = set()
-        self._token = ""
-        self._token_expires = 0.0
-        self._valid_tokens: set[str] = set()
+        self._tokens: dict[str, tuple[str, float]] = {}  # appid -> (token, expires)
+        self._valid_tokens: dict[str, float] = {}  # token -> expires
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._server: ThreadingHTTPServer | None = None
@@ -156,7 +183,7 @@ class FakeWeChat:
         """Every issued token is stale; the next stable_token call issues a new one."""
         with self._lock:
             self._valid_tokens.clear()
-            self._token_expires = 0.0
+            self._tokens.clear()
 
     def revoke_tokens(self) -> None:
         """Every issued token answers 40001, yet stable_token keeps returning it until a
@@ -195,17 +222,27 @@ class FakeWeChat:
         query = dict(urllib.parse.parse_qsl(parsed.query))
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
+        content_type = handler.headers.get("Content-Type", "")
+        if content_type.startswith("multipart/form-data"):
+            body = _multipart(raw, content_type)
+        else:
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
         routes = {
             ("GET", "/sns/jscode2session"): ("jscode2session", self._jscode2session),
             ("POST", "/cgi-bin/stable_token"): ("stable_token", self._stable_token),
             ("POST", "/wxa/msg_sec_check"): ("msg_sec_check", self._msg_sec_check),
             ("POST", "/wxa/media_check_async"): ("media_check_async", self._media_check_async),
+            ("GET", "/cgi-bin/media/get"): ("media_get", self._media_get),
+            ("POST", "/cgi-bin/media/upload"): ("media_upload", self._media_upload),
+            ("POST", "/cgi-bin/message/custom/send"): ("custom_send", self._custom_send),
         }
         name, route = routes.get((method, parsed.path), ("unknown", None))
+        if method == "GET" and parsed.path.startswith("/mmbiz_jpg/"):
+            name, route = "image_host", self._image_host
+            query["_path_id"] = parsed.path.rsplit("/", 1)[-1]
         with self._lock:
             self.requests.append({"name": name, "method": method, "path": parsed.path,
                                   "query": query, "body": body})
@@ -225,10 +262,13 @@ class FakeWeChat:
             if not token:
                 return self._reply_json(handler, self._error(41001))
             with self._lock:
-                valid = token in self._valid_tokens and time.time() < self._token_expires
+                valid = time.time() < self._valid_tokens.get(token, 0)
             if not valid:
                 return self._reply_json(handler, self._error(40001))
-        self._reply_json(handler, route(query, body))
+        answer = route(query, body)
+        if isinstance(answer, tuple):  # a file: (bytes, content type)
+            return self._reply(handler, 200, answer[0], answer[1])
+        self._reply_json(handler, answer)
 
     def _forced_error(self, name: str) -> int | None:
         with self._lock:
@@ -278,18 +318,23 @@ class FakeWeChat:
     def _stable_token(self, query: dict, body: dict) -> dict:
         if body.get("grant_type") != "client_credential":
             return self._error(47001)
-        if body.get("appid") != self.appid:
+        secrets_by_appid = {self.appid: self.secret, self.mp_appid: self.mp_secret}
+        appid = body.get("appid")
+        if appid not in secrets_by_appid:
             return self._error(40013)
-        if body.get("secret") != self.secret:
+        if body.get("secret") != secrets_by_appid[appid]:
             return self._error(40125)
         now = time.time()
         with self._lock:
-            # Like WeChat: the same token until it expires, unless force_refresh asks for a new one.
-            if body.get("force_refresh") or now >= self._token_expires or not self._token:
-                self._token = f"FAKE_TOKEN_{secrets.token_hex(16)}"
-                self._token_expires = now + self.token_ttl
-                self._valid_tokens = {self._token}
-            return {"access_token": self._token, "expires_in": int(self._token_expires - now)}
+            # Like WeChat: the same token until it expires, unless force_refresh asks for a new
+            # one; each account has its own.
+            token, expires = self._tokens.get(appid, ("", 0.0))
+            if body.get("force_refresh") or now >= expires or not token:
+                self._valid_tokens.pop(token, None)
+                token, expires = f"FAKE_TOKEN_{secrets.token_hex(16)}", now + self.token_ttl
+                self._tokens[appid] = (token, expires)
+                self._valid_tokens[token] = expires
+            return {"access_token": token, "expires_in": int(expires - now)}
 
     def _msg_sec_check(self, query: dict, body: dict) -> dict:
         content = body.get("content")
@@ -340,6 +385,107 @@ class FakeWeChat:
                 self.queued_pushes.append(event)
         return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}
 
+    def _media_get(self, query: dict, body: dict):
+        found = self.media.get(query.get("media_id", ""))
+        if found is None:
+            return self._error(40007)
+        return found
+
+    def _image_host(self, query: dict, body: dict):
+        return self._media_get({"media_id": query.get("_path_id", "")}, body)
+
+    def _media_upload(self, query: dict, body: dict) -> dict:
+        kind = query.get("type")
+        if kind not in ("image", "voice", "video", "thumb"):
+            return self._error(40004)
+        media = (body or {}).get("media")
+        if not media or not media["data"]:
+            return self._error(44002)
+        media_id = f"MEDIA_{secrets.token_hex(12)}"
+        with self._lock:
+            self.uploaded[media_id] = {"type": kind, **media}
+        return {"type": kind, "media_id": media_id, "created_at": int(time.time())}
+
+    def _custom_send(self, query: dict, body: dict) -> dict:
+        msgtype = body.get("msgtype")
+        if not body.get("touser"):
+            return self._error(40003)
+        if msgtype == "text" and (body.get("text") or {}).get("content"):
+            pass
+        elif msgtype == "image" and (body.get("image") or {}).get("media_id") in self.uploaded:
+            pass
+        elif msgtype == "image":
+            return self._error(40007)
+        else:
+            return self._error(47001)
+        with self._lock:
+            self.sent.append({**body, "at": time.monotonic()})
+        return {"errcode": 0, "errmsg": "ok"}
+
+    # -- the Official Account's side: what WeChat posts to the message server -----------------
+
+    def add_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        media_id = f"FOLLOWER_MEDIA_{secrets.token_hex(10)}"
+        self.media[media_id] = (data, content_type)
+        return media_id
+
+    def pic_url(self, media_id: str) -> str:
+        return f"{self.base_url}/mmbiz_jpg/{media_id}"
+
+    def wait_for_sent(self, count: int, timeout: float = 60.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.sent)
+
+    def mp_message(self, openid: str, msg_type: str, *, msg_id: int | None = None,
+                   at: int | None = None, **fields) -> str:
+        event = {"ToUserName": self.mp_original_id, "FromUserName": openid,
+                 "CreateTime": at or int(time.time()), "MsgType": msg_type, **fields}
+        if msg_type != "event":
+            event["MsgId"] = msg_id if msg_id is not None else secrets.randbelow(10**18)
+        return event_xml(event)
+
+    def mp_text(self, openid: str, content: str, **kw) -> str:
+        return self.mp_message(openid, "text", Content=content, **kw)
+
+    def mp_image(self, openid: str, media_id: str, **kw) -> str:
+        return self.mp_message(openid, "image", PicUrl=self.pic_url(media_id), MediaId=media_id,
+                               **kw)
+
+    def mp_voice(self, openid: str, media_id: str, recognition: str = "", **kw) -> str:
+        return self.mp_message(openid, "voice", MediaId=media_id, Format="amr",
+                               Recognition=recognition, **kw)
+
+    def mp_event(self, openid: str, event: str, **kw) -> str:
+        return self.mp_message(openid, "event", Event=event, **kw)
+
+    def mp_push(self, xml: str, *, encrypt: bool = False, at: float | None = None
+                ) -> tuple[dict, bytes]:
+        """The signed query and body of WeChat's POST to the message server."""
+        timestamp, nonce = str(int(time.time() if at is None else at)), secrets.token_hex(5)
+        query = {"signature": push_signature(self.mp_token, timestamp, nonce),
+                 "timestamp": timestamp, "nonce": nonce, "openid": "o"}
+        if not encrypt:
+            return query, xml.encode()
+        ciphertext = _mp_encrypt(self.mp_aes_key, self.mp_appid, xml)
+        query.update(encrypt_type="aes", msg_signature=hashlib.sha1("".join(sorted(
+            [self.mp_token, timestamp, nonce, ciphertext])).encode()).hexdigest())
+        body = (f"<xml><ToUserName><![CDATA[{self.mp_original_id}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{ciphertext}]]></Encrypt></xml>")
+        return query, body.encode()
+
+    def mp_decrypt_reply(self, body: bytes) -> str:
+        """An encrypted passive reply opened, its msg_signature checked, as WeChat does."""
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(body)
+        ciphertext = root.findtext("Encrypt")
+        expected = hashlib.sha1("".join(sorted([self.mp_token, root.findtext("TimeStamp"),
+                                                root.findtext("Nonce"), ciphertext])).encode())
+        assert expected.hexdigest() == root.findtext("MsgSignature"), "bad msg_signature"
+        return _mp_decrypt(self.mp_aes_key, self.mp_appid, ciphertext)
+
     @staticmethod
     def _trace_id() -> str:
         return f"{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
@@ -379,6 +525,60 @@ class FakeWeChat:
         return record
 
 
+def _multipart(raw: bytes, content_type: str) -> dict | None:
+    """A multipart/form-data body as {field: {"filename", "content_type", "data"}}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        return None
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        fields[name] = {"filename": part.get_filename() or "",
+                        "content_type": part.get_content_type(),
+                        "data": part.get_payload(decode=True) or b""}
+    return fields
+
+
+def _mp_cipher(aes_key: str):
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.b64decode(aes_key + "=")
+    return Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+
+
+def _mp_encrypt(aes_key: str, appid: str, xml: str) -> str:
+    """WeChat's side of safe mode, written apart from the server's: random(16) + length +
+    message + appid, PKCS#7 to 32 bytes, AES-256-CBC, base64."""
+    import base64
+    import os
+    import struct
+
+    data = xml.encode()
+    plain = os.urandom(16) + struct.pack(">I", len(data)) + data + appid.encode()
+    pad = 32 - len(plain) % 32
+    plain += bytes([pad]) * pad
+    encryptor = _mp_cipher(aes_key).encryptor()
+    return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+
+
+def _mp_decrypt(aes_key: str, appid: str, ciphertext: str) -> str:
+    import base64
+    import struct
+
+    decryptor = _mp_cipher(aes_key).decryptor()
+    plain = decryptor.update(base64.b64decode(ciphertext)) + decryptor.finalize()
+    plain = plain[:-plain[-1]]
+    (length,) = struct.unpack(">I", plain[16:20])
+    assert plain[20 + length:] == appid.encode(), "reply encrypted for another appid"
+    return plain[20:20 + length].decode()
+
+
 def event_xml(event: dict) -> str:
     """A push event in WeChat's XML form: strings in CDATA, lists repeat their element."""
     def render(key: str, value) -> str:
@@ -401,3 +601,13 @@ def fake_wechat(settings):
         settings.WECHAT_SECRET = fake.secret
         settings.WECHAT_PUSH_TOKEN = fake.push_token
         yield fake
+
+
+@pytest.fixture
+def fake_wechat_mp(fake_wechat, settings):
+    """The fake with the Official Account's settings (WECHAT_MP_*) pointing at it."""
+    settings.WECHAT_MP_APPID = fake_wechat.mp_appid
+    settings.WECHAT_MP_SECRET = fake_wechat.mp_secret
+    settings.WECHAT_MP_TOKEN = fake_wechat.mp_token
+    settings.WECHAT_MP_ENCODING_AES_KEY = fake_wechat.mp_aes_key
+    return fake_wechat
