@@ -16,6 +16,7 @@ from backend.http import PooledASGIHandler, redact_signed_query  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
 
 # uvicorn logs each path with its query: HTTP on the access logger, websockets on the error one.
 for _logger in ("uvicorn.access", "uvicorn.error"):
@@ -76,9 +77,9 @@ async def http(scope, receive, send):
     if prefixed is not None:
         key, path = prefixed
         if not is_extras_path(path):
-            return await feed.refuse(send, 404, "not_found", "Under an Extras URL only "
-                                     "SillyTavern-extras' routes (/api/modules, /api/classify, "
-                                     "/api/talkinghead/...) answer.")
+            return await feed.refuse(scope, send, 404, "not_found", _(
+                "Under an Extras URL only SillyTavern-extras' routes (/api/modules, "
+                "/api/classify, /api/talkinghead/...) answer."))
         scope = {**scope, "path": path, "raw_path": path.encode(), "extras_key": key}
     if scope["path"] == feed.PATH:
         return await feed.result_feed(scope, receive, send)

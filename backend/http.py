@@ -32,6 +32,14 @@ from core.errors import error_body
 SIGNED_PARAMS = frozenset({"signature", "msg_signature", "timestamp", "nonce", "echostr"})
 
 
+def scope_language(scope) -> str:
+    """The language LocaleMiddleware would choose for this ASGI request, for answers given
+    before Django (or outside it): the same Accept-Language header, read the same way."""
+    header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    asked = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header})
+    return translation.get_language_from_request(asked)
+
+
 class PooledASGIHandler(ASGIHandler):
     def __init__(self, threads: int, max_body: int) -> None:
         BaseHandler.__init__(self)
@@ -83,10 +91,7 @@ class PooledASGIHandler(ASGIHandler):
                 return messages
 
     async def _refuse_too_large(self, scope, send) -> None:
-        # Before Django, so before LocaleMiddleware: the language is read here the same way.
-        header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
-        asked = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header})
-        with translation.override(translation.get_language_from_request(asked)):
+        with translation.override(scope_language(scope)):
             message = _("The request is larger than %(mb)s MB.") % {"mb": self.max_body // 2**20}
         content = json.dumps(error_body("too_large", message)).encode()
         await send({"type": "http.response.start", "status": 413,

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from backend.jobs import events
 from backend.jobs.creation import job_dispatch, text_check
@@ -54,23 +55,26 @@ def _locked_awaiting(job_id) -> Job:
 
 def _check_awaiting(job: Job) -> None:
     if job.state != JobState.AWAITING_CONFIRMATION:
-        raise ServiceError(f"This job is not waiting for a confirmation (it is {job.state}).",
+        raise ServiceError(_("This job is not waiting for a confirmation (it is %(state)s).")
+                           % {"state": job.state},
                            code="not_awaiting_confirmation", status=409)
 
 
 def _job_correct(job: Job, text: str) -> Job:
     if not text:
-        raise BadRequest("Send the corrected description in text.", code="text_required")
+        raise BadRequest(_("Send the corrected description in text."), code="text_required")
     text_check(text)
     _check_awaiting(job)  # before any work; checked again under the lock
     verdict = moderate_text(text=text, user=job.owner, subject=f"{job.mode}_text")
     if verdict.decision == BLOCK:
-        raise ServiceError(verdict.message or "This text is not allowed; try other words.",
+        raise ServiceError(verdict.message or _("This text is not allowed; try other words."),
                            code="text_blocked", status=422)
     try:
         metadata, wav = description_of(text)
     except InferenceError as exc:  # espeak-ng missing or failing: nothing was changed
-        raise Unavailable(exc.message, code=exc.code) from exc
+        log.warning("confirmation of job %s: %s", job.id, exc.message)  # the operator's detail
+        raise Unavailable(_("The spoken question cannot be made right now; try again "
+                            "shortly."), code=exc.code) from exc
     rows: list[Result] = []
     try:
         outputs_put(job, [question_output(metadata, wav)], rows)

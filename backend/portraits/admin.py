@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from backend.portraits.models import PortraitTemplate
 from backend.portraits.services import portrait_template_store
@@ -27,7 +28,7 @@ class PortraitTemplateForm(forms.ModelForm):
             except ServiceError as error:
                 raise forms.ValidationError(error.message) from error
         elif not self.instance.image_key:
-            raise forms.ValidationError("A new template needs its photo.")
+            raise forms.ValidationError(_("A new template needs its photo."))
         return cleaned
 
 

@@ -3,6 +3,7 @@ PAI's own SDK works unchanged, and our routes for credentials and identities."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -122,7 +123,7 @@ class AsyncJobApi(PaiApi):
         public = (PublicJob.objects.select_related("job")
                   .filter(id=job_id, job__owner=request.user).first())
         if public is None:
-            raise NotFound("No such job of yours.", code="job_not_found")
+            raise NotFound(_("No such job of yours."), code="job_not_found")
         return Response(pai_body({"job": pai_job(public)}))
 
 

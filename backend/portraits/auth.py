@@ -16,6 +16,7 @@ from backend.portraits.secrets import token_decrypt
 from core.errors import BadRequest, Unauthorized
 
 _HEADER = re.compile(r"^([A-Za-z0-9_-]{1,32}):([0-9a-fA-F]{64})$")
+# PAI's wire words, which its SDK and clients compare: never translated (selectors.pai_message).
 NOT_FOUND_APPID = "not found appid"
 SIGN_ERROR = "sign error"
 

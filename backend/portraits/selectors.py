@@ -16,6 +16,14 @@ MODEL_NOT_FOUND = "Prompts get error. Please check the model_id."
 NOT_TRAINED = "Roop image decord error. Pleace check the user's lora is trained or not."
 
 
+def pai_message(words: str, detail: str = "") -> str:
+    """PAI's own words, verbatim, with our detail in brackets after them. Never translated,
+    unlike our other errors: PAI's SDK and the clients written for PAI compare these messages
+    (equal, or starting with PAI's words), so they stay exactly as PAI sends them, typos and
+    all, whatever the Accept-Language; a translated detail would only mix two languages."""
+    return f"{words} ({detail})" if detail else words
+
+
 def identity_list(*, user):
     return (Identity.objects.filter(owner=user, expires_at__gt=timezone.now())
             .select_related("job"))
@@ -26,7 +34,7 @@ def identity_get(*, user, model_id) -> Identity:
     key = _uuid(model_id)
     identity = identity_list(user=user).filter(id=key).first() if key else None
     if identity is None:
-        raise NotFound(f"{MODEL_NOT_FOUND} (no model {model_id} of yours)",
+        raise NotFound(pai_message(MODEL_NOT_FOUND, f"no model {model_id} of yours"),
                        code="model_not_found")
     return identity
 
@@ -37,7 +45,7 @@ def identity_result(identity: Identity) -> Result:
     if identity.job.state == JobState.SUCCEEDED:
         result = identity.job.results.filter(kind="identity").first()
     if result is None:
-        raise ServiceError(f"{NOT_TRAINED} (its training job is {identity.job.state})",
+        raise ServiceError(pai_message(NOT_TRAINED, f"its training job is {identity.job.state}"),
                            code="model_not_trained", status=409)
     return result
 
@@ -57,7 +65,8 @@ def identity_bytes(identity: Identity) -> bytes:
     try:
         return get_storage().get(identity_result(identity).storage_key)
     except KeyError:
-        raise NotFound(f"{MODEL_NOT_FOUND} (it was deleted)", code="model_not_found") from None
+        raise NotFound(pai_message(MODEL_NOT_FOUND, "it was deleted"),
+                       code="model_not_found") from None
 
 
 def portrait_template_list() -> list[dict]:

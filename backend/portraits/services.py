@@ -10,7 +10,8 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from backend.jobs.creation import job_create
@@ -19,7 +20,7 @@ from backend.jobs.models import Job, JobState
 from backend.jobs.modes.portrait import PHOTOS_MAX, PHOTOS_MIN
 from backend.portraits.models import ApiCredential, Identity, PortraitTemplate, PublicJob
 from backend.portraits.secrets import token_encrypt, token_new
-from backend.portraits.selectors import identity_get, identity_result
+from backend.portraits.selectors import identity_get, identity_result, pai_message
 from backend.uploads.fetch import fetch_url
 from backend.uploads.models import Upload
 from backend.uploads.sanitize import sanitize_image
@@ -28,15 +29,20 @@ from core.errors import BadRequest, NotFound, ServiceError
 from core.storage import get_storage
 from inference.portrait import PhotoChecks, check_photo_bytes, parse_configure
 
+# PAI's words (pai_message: never translated); our own errors follow the request's language.
 INVALID_INPUT = "Invalid input data. Please check the input dict."
+IMAGE_NOT_PROVIDED = "Image not provided"
+TEMPLATE_MISSING = "Image not provided. Please check the template_image."
 TEMPLATE_UNREADABLE = "Template image decord error. Please Give a new template."
+TEMPLATE_NO_FACE = "There is not face in template. Please Give a new template."
 CREDENTIALS_MAX = 10
 
 
 def credential_create(*, user) -> tuple[ApiCredential, str]:
     """A new appid and token for the user; the token is returned this once only."""
     if ApiCredential.objects.filter(owner=user, revoked_at__isnull=True).count() >= CREDENTIALS_MAX:
-        raise ServiceError(f"You have {CREDENTIALS_MAX} credentials; revoke one first.",
+        raise ServiceError(_("You have %(n)s credentials; revoke one first.")
+                           % {"n": CREDENTIALS_MAX},
                            code="too_many_credentials", status=409)
     token = token_new()
     credential = ApiCredential.objects.create(owner=user, appid=secrets.token_hex(8),
@@ -48,12 +54,13 @@ def credential_revoke(*, user, appid: str) -> None:
     revoked = ApiCredential.objects.filter(owner=user, appid=appid, revoked_at__isnull=True) \
         .update(revoked_at=timezone.now())
     if not revoked:
-        raise NotFound("No such credential of yours.", code="credential_not_found")
+        raise NotFound(_("No such credential of yours."), code="credential_not_found")
 
 
 def _image_list(images) -> list[str]:
     if not isinstance(images, list) or not all(isinstance(i, str) and i for i in images):
-        raise BadRequest(f"{INVALID_INPUT} (images must be a list of image URLs or upload ids)",
+        raise BadRequest(pai_message(INVALID_INPUT,
+                                     "images must be a list of image URLs or upload ids"),
                          code="invalid_input")
     return images
 
@@ -88,7 +95,8 @@ def _image_bytes(user, ref: str) -> bytes | None:
 def photos_check(*, user, images) -> PhotoChecks:
     images = _image_list(images)
     if len(images) > PHOTOS_MAX:
-        raise BadRequest(f"{INVALID_INPUT} (at most {PHOTOS_MAX} images)", code="invalid_input")
+        raise BadRequest(pai_message(INVALID_INPUT, f"at most {PHOTOS_MAX} images"),
+                         code="invalid_input")
     return check_photo_bytes([_image_bytes(user, ref) for ref in images])
 
 
@@ -107,7 +115,7 @@ def identity_train(*, user, images, name: str = "", app_id: str = "") -> tuple[i
     """Queue the training of an identity from 5 to 20 photos; (public job number, identity)."""
     images = _image_list(images)
     if not PHOTOS_MIN <= len(images) <= PHOTOS_MAX:
-        raise BadRequest(f"{INVALID_INPUT} (send {PHOTOS_MIN} to {PHOTOS_MAX} images)",
+        raise BadRequest(pai_message(INVALID_INPUT, f"send {PHOTOS_MIN} to {PHOTOS_MAX} images"),
                          code="invalid_input")
     uploads, unreadable = [], []
     for index, ref in enumerate(images):
@@ -116,7 +124,7 @@ def identity_train(*, user, images, name: str = "", app_id: str = "") -> tuple[i
         except ServiceError:
             unreadable.append(index)
     if not uploads:
-        raise BadRequest("Image not provided: none of the images could be read.",
+        raise BadRequest(pai_message(IMAGE_NOT_PROVIDED, "none of the images could be read"),
                          code="no_usable_photo")
     job = job_create(user=user, mode="portrait_train",
                      inputs={"photos": [str(u.id) for u in uploads]},
@@ -133,17 +141,19 @@ def portrait_create(*, user, template, model_ids, configure=None, app_id: str = 
     made the person of the matching identity."""
     configure = parse_configure(configure).as_dict()  # invalid_configure, naming the field
     if not isinstance(model_ids, list) or not model_ids:
-        raise BadRequest(f"{INVALID_INPUT} (send model_id, or model_ids as a list)",
+        raise BadRequest(pai_message(INVALID_INPUT, "send model_id, or model_ids as a list"),
                          code="invalid_input")
     for model_id in model_ids:
         identity_result(identity_get(user=user, model_id=model_id))
     if not isinstance(template, str) or not template:
-        raise BadRequest("Image not provided. Please check the template_image.",
+        raise BadRequest(pai_message(TEMPLATE_MISSING),
                          code="template_missing")
     try:
         upload = _upload_of(user, template)
     except ServiceError as error:
-        raise BadRequest(f"{TEMPLATE_UNREADABLE} ({error.message})",
+        with translation.override("en"):  # after PAI's words, in their language
+            detail = error.message
+        raise BadRequest(pai_message(TEMPLATE_UNREADABLE, detail),
                          code="template_unreadable") from error
     job = job_create(user=user, mode="portrait", inputs={"template": str(upload.id)},
                      params={"identities": [str(m) for m in model_ids], "configure": configure})
@@ -164,7 +174,7 @@ def portrait_image(job: Job) -> tuple[str, object]:
     """The finished portrait as base64 JPEG, and its result row."""
     result = job.results.filter(kind="portrait").first()
     if result is None:
-        raise ServiceError("The portrait is waiting for a moderator.", code="under_review",
+        raise ServiceError(_("The portrait is waiting for a moderator."), code="under_review",
                            status=403)
     return base64.b64encode(get_storage().get(result.storage_key)).decode(), result
 
@@ -185,10 +195,10 @@ def portrait_template_store(template: PortraitTemplate, data: bytes) -> None:
 
     rgb = decode_photo(data)
     if rgb is None:
-        raise BadRequest(TEMPLATE_UNREADABLE, code="template_unreadable")
+        raise BadRequest(pai_message(TEMPLATE_UNREADABLE), code="template_unreadable")
     faces = len(detect_faces(rgb))
     if not faces:
-        raise BadRequest("There is not face in template. Please Give a new template.",
+        raise BadRequest(pai_message(TEMPLATE_NO_FACE),
                          code="template_no_face")
     image = Image.fromarray(rgb)
     storage = get_storage()

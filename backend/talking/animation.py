@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import BadRequest
 from inference.talking.motion import BLINK_S, BREATH_UNITS, SWAY_DEGREES
@@ -44,7 +45,8 @@ def settings_applied(current: dict, changes: object, *, max_fps: int) -> tuple[d
     onto, and the keys that were accepted but do not apply. A value of the wrong type or out of
     range is a 400."""
     if not isinstance(changes, dict):
-        raise BadRequest("Send the animator settings as a JSON object.", code="invalid_settings")
+        raise BadRequest(_("Send the animator settings as a JSON object."),
+                         code="invalid_settings")
     merged, ignored = dict(current), []
     for key, value in changes.items():
         if key not in RANGES:
@@ -54,14 +56,16 @@ def settings_applied(current: dict, changes: object, *, max_fps: int) -> tuple[d
         high = high or max_fps
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not low <= value <= high:
-            raise BadRequest(f"{key} must be a number from {low} to {high}.",
+            raise BadRequest(_("%(key)s must be a number from %(low)s to %(high)s.")
+                             % {"key": key, "low": low, "high": high},
                              code="invalid_settings")
         merged[key] = float(value)
     whole = {**AnimatorSettings().as_dict(), **merged}
     for lo, hi in (("blink_interval_min", "blink_interval_max"),
                    ("sway_interval_min", "sway_interval_max")):
         if whole[lo] > whole[hi]:
-            raise BadRequest(f"{lo} must not exceed {hi}.", code="invalid_settings")
+            raise BadRequest(_("%(low)s must not exceed %(high)s.") % {"low": lo, "high": hi},
+                             code="invalid_settings")
     return merged, sorted(ignored)
 
 

@@ -6,6 +6,7 @@ result feed is backend/talking/feed.py, outside Django. ``/talking/extras-key`` 
 revokes the key, with the token only."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -62,7 +63,7 @@ class LoadApi(ExtrasApi):
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
-            raise BadRequest("Send the picture as the multipart field 'file'.",
+            raise BadRequest(_("Send the picture as the multipart field 'file'."),
                              code="file_required")
         state = character_load(user=request.user, data=upload.read())
         return Response(_status(state, face=state["face"]))
@@ -94,7 +95,7 @@ class EmotionApi(ExtrasApi):
         responses={200: StatusOutput, **error_responses(400, 401, 404)})
     def post(self, request):
         if "emotion_name" not in request.data:
-            raise BadRequest("Send {\"emotion_name\": ...}.", code="emotion_required")
+            raise BadRequest(_("Send {\"emotion_name\": ...}."), code="emotion_required")
         return Response(_status(character_update(user_id=request.user.pk,
                                                  emotion=request.data["emotion_name"])))
 
@@ -112,12 +113,14 @@ class EmotionTemplatesApi(ExtrasApi):
         names = known_emotions()
         for name, morphs in request.data.items():
             if name not in names:
-                raise BadRequest(f"Unknown emotion {name!r}: use one of {', '.join(names)}.",
+                raise BadRequest(_("Unknown emotion %(name)s: use one of %(names)s.")
+                                 % {"name": repr(name), "names": ", ".join(names)},
                                  code="unknown_emotion")
             if not isinstance(morphs, dict) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool)
                     for v in morphs.values()):
-                raise BadRequest(f"{name}: send an object of morph names to numbers.",
+                raise BadRequest(_("%(name)s: send an object of morph names to numbers.")
+                                 % {"name": name},
                                  code="invalid_templates")
         return Response({"accepted": sorted(request.data)})
 
@@ -146,7 +149,7 @@ class ClassifyApi(ExtrasApi):
     def post(self, request):
         text = request.data.get("text")
         if not isinstance(text, str) or len(text) > 2000:
-            raise BadRequest("Send {\"text\": \"...\"}, at most 2000 characters.",
+            raise BadRequest(_("Send {\"text\": \"...\"}, at most 2000 characters."),
                              code="text_required")
         return Response({"classification": classify_text(text)})
 
@@ -178,7 +181,8 @@ class ExtrasKeyApi(APIView):
     def get(self, request):
         row = ExtrasKey.objects.filter(owner=request.user).first()
         if row is None:
-            raise NotFound("You have no Extras key; POST here to get one.", code="no_extras_key")
+            raise NotFound(_("You have no Extras key; POST here to get one."),
+                           code="no_extras_key")
         return Response({"hint": row.hint, "created_at": row.created_at})
 
     @extend_schema(responses={204: None, **error_responses(401, 404)},
@@ -186,5 +190,5 @@ class ExtrasKeyApi(APIView):
                                "open feeds end within seconds.")
     def delete(self, request):
         if not extras_key_revoke(user=request.user):
-            raise NotFound("You have no Extras key.", code="no_extras_key")
+            raise NotFound(_("You have no Extras key."), code="no_extras_key")
         return Response(status=204)

@@ -12,6 +12,7 @@ from collections import OrderedDict
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from backend.talking.animation import settings_applied
@@ -20,7 +21,7 @@ from backend.uploads.sanitize import sanitize_image
 from backend.uploads.services import retention_deadline
 from core.errors import BadRequest, NotFound, ServiceError
 from core.storage import get_storage
-from inference.errors import InferenceError
+from inference.errors import InferenceError, NoFaceError
 from inference.sticker.headcrop import crop_head
 from inference.talking import known_emotions
 from inference.talking.emotions import emotion_params
@@ -29,6 +30,7 @@ from inference.talking.pipeline import EYE_HEIGHT, UNIT_FRACTION, picture_rgb
 from inference.talking.rig import Rig, build_rig
 from moderation.services import BLOCK, REVIEW, moderate_image
 
+NO_CHARACTER = _("No character is loaded; POST a picture to /api/talkinghead/load first.")
 _RIGS_KEPT = 16
 _rigs: OrderedDict[tuple[str, str], Rig] = OrderedDict()
 _rigs_lock = threading.Lock()
@@ -46,8 +48,7 @@ def character_get(*, user_id) -> dict | None:
 def _require(user_id) -> dict:
     state = character_get(user_id=user_id)
     if state is None:
-        raise NotFound("No character is loaded; POST a picture to /api/talkinghead/load first.",
-                       code="no_character")
+        raise NotFound(NO_CHARACTER, code="no_character")
     return state
 
 
@@ -70,7 +71,11 @@ def character_load(*, user, data: bytes) -> dict:
                            max_side=settings.UPLOAD_MAX_SIDE, keep_side=1024)
     picture = clean.image if clean.image.mode in ("RGB", "RGBA") else clean.image.convert("RGB")
     rgb, alpha = picture_rgb(np.asarray(picture))
-    found = locate_face(rgb, alpha)
+    try:
+        found = locate_face(rgb, alpha)
+    except NoFaceError as exc:  # inference/ speaks English only: the user's language here
+        raise BadRequest(_("No face found: send a picture where the face is clear and facing "
+                           "the camera."), code=exc.code) from exc
     size = settings.TALKINGHEAD_SIZE
     crop = crop_head(rgb, found.landmarks, size=size, unit_fraction=UNIT_FRACTION,
                      eye_height=EYE_HEIGHT)
@@ -88,12 +93,12 @@ def character_load(*, user, data: bytes) -> dict:
                              subject_id=picture_id, preview_key=image_key)
     if verdict.decision == BLOCK:
         _picture_delete(image_key)
-        raise ServiceError(verdict.message or "This picture is not allowed; choose another.",
+        raise ServiceError(verdict.message or _("This picture is not allowed; choose another."),
                            code="content_blocked", status=422)
     if verdict.decision == REVIEW:
         _picture_delete(image_key)  # the case keeps its audit; a live character cannot wait
-        raise ServiceError("This picture needs a moderator's check, and a live character "
-                           "cannot wait for one; choose another picture.", code="content_held",
+        raise ServiceError(_("This picture needs a moderator's check, and a live character "
+                             "cannot wait for one; choose another picture."), code="content_held",
                            status=422)
     previous = character_get(user_id=user.pk)
     state = {"image_key": image_key, "landmarks": crop.landmarks.tolist(), "unit": crop.unit,
@@ -142,8 +147,9 @@ def character_update(*, user_id, **changes) -> dict:
     if "emotion" in changes:
         name = str(changes["emotion"] or "").strip().lower()
         if name not in known_emotions():
-            raise BadRequest(f"Unknown emotion {changes['emotion']!r}: use one of "
-                             f"{', '.join(known_emotions())}.", code="unknown_emotion")
+            raise BadRequest(_("Unknown emotion %(name)s: use one of %(names)s.")
+                             % {"name": repr(changes["emotion"]),
+                                "names": ", ".join(known_emotions())}, code="unknown_emotion")
         changes["emotion"] = name
     return _save(user_id, {**state, **changes})
 

@@ -19,10 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from backend.talking.animation import Animator, AnimatorSettings
-from backend.talking.character import character_get, character_rig
+from backend.http import scope_language
+from backend.talking.character import NO_CHARACTER, character_get, character_rig
 from backend.talking.keys import REVOKED_MESSAGE, credential_of, user_of
 from backend.talking.places import feed_place_release, feed_place_renew, feed_place_take
 from core.errors import error_body
@@ -37,7 +40,7 @@ _render_pool = ThreadPoolExecutor(max_workers=settings.TALKINGHEAD_RENDER_THREAD
 
 
 def frame_jpeg(state: dict, pose: Pose) -> bytes:
-    frame, _ = render(character_rig(state), pose)
+    frame, _landmarks = render(character_rig(state), pose)
     buffer = io.BytesIO()
     Image.fromarray(frame).save(buffer, "JPEG", quality=settings.TALKINGHEAD_JPEG_QUALITY)
     return buffer.getvalue()
@@ -48,9 +51,14 @@ def part(jpeg: bytes) -> bytes:
             + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
 
 
-async def refuse(send, status: int, code: str, message: str, *,
+async def refuse(scope, send, status: int, code: str, message, values: dict | None = None, *,
                  retry_after: int | None = None) -> None:
-    body = json.dumps(error_body(code, message)).encode()
+    """An error answered before the feed starts, in the language the request asks for (this
+    app is outside Django, so no LocaleMiddleware chose it): ``message`` is marked lazily and
+    filled with ``values`` in that language."""
+    with translation.override(scope_language(scope)):
+        text = str(message) % values if values else str(message)
+    body = json.dumps(error_body(code, text)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
@@ -62,28 +70,28 @@ async def refuse(send, status: int, code: str, message: str, *,
 
 async def result_feed(scope, receive, send) -> None:
     if scope["method"] not in ("GET", "HEAD"):
-        await refuse(send, 405, "method_not_allowed", "Use GET.")
+        await refuse(scope, send, 405, "method_not_allowed", _("Use GET."))
         return
     credential = credential_of(scope)
     user = await database_sync_to_async(user_of)(credential)
     if user is None:
         if credential is not None and credential[0] == "extras":
-            await refuse(send, 401, "not_authenticated", REVOKED_MESSAGE)
+            await refuse(scope, send, 401, "not_authenticated", REVOKED_MESSAGE)
             return
-        await refuse(send, 401, "not_authenticated",
-                     "Send your Extras key or token as 'Authorization: Bearer <key>' "
-                     "(SillyTavern's Extras API key), or use your Extras URL /st/<key>.")
+        await refuse(scope, send, 401, "not_authenticated",
+                     _("Send your Extras key or token as 'Authorization: Bearer <key>' "
+                       "(SillyTavern's Extras API key), or use your Extras URL /st/<key>."))
         return
     state = await sync_to_async(character_get, thread_sensitive=False)(user_id=user.pk)
     if state is None:
-        await refuse(send, 404, "no_character",
-                     "No character is loaded; POST a picture to /api/talkinghead/load first.")
+        await refuse(scope, send, 404, "no_character", NO_CHARACTER)
         return
     held = await sync_to_async(feed_place_take, thread_sensitive=False)(user.pk)
     if held is None:
-        await refuse(send, 429, "too_many_feeds",
-                     f"You are already watching {settings.TALKINGHEAD_MAX_FEEDS} live feeds; "
-                     "close one (its place is free as soon as it is closed) and try again.",
+        await refuse(scope, send, 429, "too_many_feeds",
+                     _("You are already watching %(n)s live feeds; close one (its place is "
+                       "free as soon as it is closed) and try again."),
+                     {"n": settings.TALKINGHEAD_MAX_FEEDS},
                      retry_after=max(1, round(settings.TALKINGHEAD_FEED_RECHECK_SECONDS)))
         return
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -16,8 +17,8 @@ from backend.talking.models import ExtrasKey
 
 KEY_PREFIX = "mxst_"
 PATH_PREFIX = "/st/"
-REVOKED_MESSAGE = ("This Extras key is unknown or was revoked; get a new one with "
-                   "POST /talking/extras-key and set SillyTavern's Extras URL again.")
+REVOKED_MESSAGE = _("This Extras key is unknown or was revoked; get a new one with "
+                    "POST /talking/extras-key and set SillyTavern's Extras URL again.")
 
 
 def extras_key_issue(*, user) -> tuple[str, ExtrasKey]:

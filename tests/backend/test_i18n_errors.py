@@ -129,6 +129,82 @@ def test_a_request_refused_before_django_reads_the_same_header(settings):
     assert zh == none == {"code": "too_large", "message": "请求超过了 1 MB。"}
 
 
+def test_a_talking_job_refused_at_creation_answers_in_the_asked_language(login, astronaut_jpeg):
+    from tests.backend.test_talking_api import faceless_png
+
+    api = login()
+    photo = api.upload(astronaut_jpeg).json()["id"]
+    faceless = api.upload(faceless_png(), "plain.png").json()["id"]
+
+    def talk(inputs: dict, text: str):
+        return lambda **h: api.client.post("/generate", {"mode": "talking", "inputs": inputs,
+                                                         "text": text}, format="json", **h)
+
+    no_face = three_ways(talk({"photo": faceless}, "hello"))
+    assert_translated(no_face, 400, "no_face", "No face found")
+    assert "face_box" in no_face["zh"][1]["message"]  # the parameter's name is not translated
+    assert no_face["zh"][1]["message"].startswith("没有找到人脸")
+    assert_translated(three_ways(talk({"photo": photo}, "")), 400, "text_required",
+                      "Give a line to say (text) or a recording (inputs.voice).")
+
+
+def test_the_live_character_s_refusals_in_each_language(login):
+    api = login()
+    answers = three_ways(lambda **h: api.client.post("/api/talkinghead/set_emotion",
+                                                      {"emotion_name": "happy"}, format="json",
+                                                      **h))
+    assert_translated(answers, 404, "no_character", "No character is loaded")
+    answers = three_ways(lambda **h: api.client.post(
+        "/api/talkinghead/load_emotion_templates", {"smug": {}}, format="json", **h))
+    assert_translated(answers, 400, "unknown_emotion", "Unknown emotion 'smug': use one of")
+    assert "'smug'" in answers["zh"][1]["message"] and "neutral" in answers["zh"][1]["message"]
+
+
+def test_the_live_feed_refuses_in_the_asked_language_outside_django():
+    """The feed is an ASGI app of its own (backend/talking/feed.py): no LocaleMiddleware, the
+    same header read the same way."""
+    import asyncio
+    import json
+
+    from backend.talking.feed import result_feed
+
+    def refused(header: bytes | None) -> dict:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"accept-language", header)] if header else []
+        asyncio.run(result_feed({"type": "http", "method": "POST", "headers": headers},
+                                None, send))
+        assert sent[0]["status"] == 405
+        return json.loads(sent[-1]["body"])["error"]
+
+    assert refused(b"en") == {"code": "method_not_allowed", "message": "Use GET."}
+    assert refused(b"zh-CN") == refused(None) == {"code": "method_not_allowed",
+                                                  "message": "请使用 GET。"}
+
+
+def test_pai_s_words_stay_as_pai_sends_them_and_ours_are_translated(login):
+    """PAI's SDK and its clients compare PAI's messages: those never change with the language
+    (backend/portraits/selectors.py: pai_message); our own, in the same envelope, do."""
+    api = login()
+
+    def pai(**h):
+        response = api.client.post("/api/v1/aigc_images/create", {"model_id": "x"},
+                                   format="json", **h)
+        return response.status_code, response.json()["data"]["error"]
+
+    answers = {name: pai(**({"HTTP_ACCEPT_LANGUAGE": header} if header else {}))
+               for name, header in LANGUAGES.items()}
+    assert {status for status, _ in answers.values()} == {404}
+    assert {error["code"] for _, error in answers.values()} == {"model_not_found"}
+    assert {error["message"] for _, error in answers.values()} == {
+        "Prompts get error. Please check the model_id. (no model x of yours)"}
+    assert_translated(three_ways(lambda **h: api.client.delete("/portraits/credentials/nope", **h)),
+                      404, "credential_not_found", "No such credential of yours.")
+
+
 @pytest.mark.parametrize("header, chinese", [("zh-CN,zh;q=0.9", True), ("zh-TW", True),
                                              ("fr-FR,fr;q=0.9", True), ("en-GB", False),
                                              ("de, en;q=0.5", False)])
@@ -188,16 +264,19 @@ def test_the_compiled_catalog_is_current():
 # -- the code -------------------------------------------------------------------------------------
 
 GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
-# Where messages for users are produced on the request's path. Left in English for now, and
-# so not scanned: job execution and housekeeping (what a job stores is English), and the
-# portraits, talking and voice code (being reworked elsewhere).
+# Where messages for users are produced on the request's path. Left in English, and so not
+# scanned: job execution and housekeeping (what a job stores is English: backend/jobs/execution.py,
+# decoding.py, the modes' run functions raise InferenceError, which is not scanned). PAI's own
+# words in backend/portraits stay as PAI sends them, through pai_message (a call, not text).
 TRANSLATED = ["core", "moderation", "backend/accounts", "backend/uploads", "backend/stickers",
               "backend/console", "backend/jobs/api.py", "backend/jobs/creation.py",
               "backend/jobs/inputs.py", "backend/jobs/selectors.py", "backend/jobs/deletion.py",
-              "backend/urls.py", "backend/share.py", "backend/http.py"]
+              "backend/jobs/confirmation.py", "backend/jobs/modes", "backend/talking",
+              "backend/portraits", "backend/urls.py", "backend/share.py", "backend/http.py",
+              "backend/asgi.py"]
 ERRORS = {"BadRequest", "NotFound", "Forbidden", "Gone", "PayloadTooLarge", "UnsupportedMedia",
           "Throttled", "Unavailable", "Unauthorized", "ServiceError", "WordInvalid",
-          "AuthenticationFailed", "CaseAlreadyDecided", "_failed"}
+          "AuthenticationFailed", "CaseAlreadyDecided", "_failed", "ValidationError"}
 
 
 def _python_files() -> list[Path]:

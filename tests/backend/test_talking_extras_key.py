@@ -173,8 +173,11 @@ def test_live_feeds_are_limited_per_user_and_freed_when_the_client_leaves(person
             readers.append(feed.iter_bytes())
             assert len(jpeg_frames(readers[-1], 1)) == 1
         assert refusal(url) == (429, "too_many_feeds")
-        third = httpx.get(url, timeout=10)  # still refused: a 429 is not a feed
+        third = httpx.get(url, timeout=10, headers={"Accept-Language": "en"})  # a 429 is no feed
         assert "2 live feeds" in third.json()["error"]["message"]
+        chinese = httpx.get(url, timeout=10).json()["error"]  # the default: Chinese
+        assert chinese == {"code": "too_many_feeds",
+                           "message": "你已经在观看 2 路实时画面，请关闭一路（关闭后名额立即释放）再试。"}
         assert "retry-after" in third.headers
         assert len(frames_of(hal.extras_url + FEED, 1)) == 1  # another user's count is theirs
 

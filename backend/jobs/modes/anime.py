@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from rest_framework import serializers
 
@@ -52,7 +53,8 @@ class AnimeParams(serializers.Serializer):
 
         names = {s["name"] for s in available_styles(settings.MODELS_DIR)} | {ILLUSTRATED}
         if value not in names:
-            raise serializers.ValidationError(f"unknown style; choose one of {sorted(names)}")
+            raise serializers.ValidationError(_("unknown style; choose one of %(styles)s")
+                                              % {"styles": sorted(names)})
         return value
 
 

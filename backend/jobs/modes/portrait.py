@@ -133,7 +133,8 @@ def check_owned(*, user, params: dict) -> None:
 
 def run_portrait(job: PipelineInput) -> list[Output]:
     from backend.portraits.models import Identity as IdentityRow
-    from backend.portraits.selectors import MODEL_NOT_FOUND, identity_bytes, identity_lora_bytes
+    from backend.portraits.selectors import (MODEL_NOT_FOUND, identity_bytes, identity_lora_bytes,
+                                             pai_message)
     from core.errors import NotFound
     from inference.portrait import Identity, fuse
 
@@ -141,7 +142,7 @@ def run_portrait(job: PipelineInput) -> list[Output]:
     rows = {str(row.id): row for row in
             IdentityRow.objects.select_related("job").filter(id__in=ids)}
     if set(ids) - set(rows):
-        raise NotFound(f"{MODEL_NOT_FOUND} (it was deleted)", code="model_not_found")
+        raise NotFound(pai_message(MODEL_NOT_FOUND, "it was deleted"), code="model_not_found")
     identities = [Identity.from_bytes(identity_bytes(rows[model_id])) for model_id in ids]
     configure = job.params.get("configure") or None
     model_dir = diffusion_model_dir()

@@ -6,6 +6,7 @@ import io
 import json
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from rest_framework import serializers
 
@@ -21,7 +22,8 @@ class CaptionField(serializers.Field):
             return data
         if isinstance(data, str):
             if "\x00" in data or any("\ud800" <= ch <= "\udfff" for ch in data):
-                raise serializers.ValidationError("the caption has characters that cannot be drawn")
+                raise serializers.ValidationError(
+                    _("the caption has characters that cannot be drawn"))
             lowered = data.strip().lower()
             if lowered in {"on", "true", ""}:
                 return True
@@ -29,10 +31,10 @@ class CaptionField(serializers.Field):
                 return False
             if not caption_fits(data.strip()):
                 raise serializers.ValidationError(
-                    f"a caption is at most {CAPTION_MAX_CHARS} characters (an emoji counts as "
-                    "one), so that it fits two legible lines")
+                    _("a caption is at most %(n)s characters (an emoji counts as one), so that "
+                      "it fits two legible lines") % {"n": CAPTION_MAX_CHARS})
             return data.strip()
-        raise serializers.ValidationError("use true/false, 'on'/'off' or the caption text")
+        raise serializers.ValidationError(_("use true/false, 'on'/'off' or the caption text"))
 
     def to_representation(self, value):
         return value
@@ -52,15 +54,17 @@ class StickerParams(serializers.Serializer):
             drawn = parse_expression(text).caption
             if not caption_fits(drawn):
                 raise serializers.ValidationError({"caption": [
-                    f"the caption would be your text, longer than {CAPTION_MAX_CHARS} characters; "
-                    "send a shorter text, a shorter caption, or caption false"]})
+                    _("the caption would be your text, longer than %(n)s characters; send a "
+                      "shorter text, a shorter caption, or caption false")
+                    % {"n": CAPTION_MAX_CHARS}]})
         return attrs
 
     def validate_template_id(self, value: str) -> str:
         from backend.stickers.selectors import template_ids
 
         if value not in template_ids(kind="sticker"):
-            raise serializers.ValidationError("unknown template; see GET /templates?kind=sticker")
+            raise serializers.ValidationError(
+                _("unknown template; see GET /templates?kind=sticker"))
         return value
 
 

@@ -8,6 +8,7 @@ import io
 import wave
 
 import numpy as np
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from rest_framework import serializers
 
@@ -19,12 +20,20 @@ from core.storage import get_storage
 from inference.errors import InferenceError
 from inference.talking import known_emotions, make_talking_clip
 from inference.talking.encode import ffmpeg_exe
-from inference.talking.face import NO_FACE_MESSAGE, THA3_SIZE, is_tha3_input
+from inference.talking.face import THA3_SIZE, is_tha3_input
 from inference.talking.pipeline import picture_rgb
-from inference.talking.speech import decode_recording
+from inference.talking.speech import MAX_AUDIO_SECONDS, decode_recording
 
 # The named input ``voice`` is a recording; the parameter ``voice`` is the TTS voice.
 RECORDING = InputSpec("voice", kind=UploadKind.AUDIO, required=False)
+# inference/ speaks English only; what it refuses in a recording at creation, in the user's
+# language (by the same stable code).
+RECORDING_REFUSALS = {
+    "bad_audio": _("The recording could not be read: send a WAV, MP3, M4A or AMR file."),
+    "audio_too_long": _("The speech is longer than %(seconds)s s: send a shorter recording or "
+                        "line."),
+    "audio_silent": _("The recording is silent: check the microphone and record again."),
+}
 
 
 class EmotionField(serializers.CharField):
@@ -32,7 +41,8 @@ class EmotionField(serializers.CharField):
         name = super().to_internal_value(data).strip().lower()
         if name not in known_emotions():
             raise serializers.ValidationError(
-                f"unknown emotion {name!r}; use one of {', '.join(known_emotions())}")
+                _("unknown emotion %(name)s; use one of %(names)s")
+                % {"name": repr(name), "names": ", ".join(known_emotions())})
         return name
 
 
@@ -68,27 +78,34 @@ def check_inputs(*, user, params: dict, inputs: dict, text: str) -> None:
     face_box and it is not a THA3 picture)."""
     recording = inputs.get("voice", [None])[0]
     if recording is not None and text:
-        raise BadRequest("Send a line to say (text) or a recording (inputs.voice), not both.",
+        raise BadRequest(_("Send a line to say (text) or a recording (inputs.voice), not "
+                           "both."),
                          code="voice_or_text")
     if recording is None and not text:
-        raise BadRequest("Give a line to say (text) or a recording (inputs.voice).",
+        raise BadRequest(_("Give a line to say (text) or a recording (inputs.voice)."),
                          code="text_required")
     if recording is not None:
         try:  # the same decoding and limits as the job's
             decode_recording(get_storage().get(recording.storage_key), ffmpeg_exe())
         except InferenceError as exc:
-            raise BadRequest(exc.message, code=exc.code) from exc
+            refusal = RECORDING_REFUSALS.get(exc.code)
+            message = refusal % {"seconds": f"{MAX_AUDIO_SECONDS:g}"} if refusal else exc.message
+            raise BadRequest(message, code=exc.code) from exc
     photo = inputs["photo"][0]
     box = params.get("face_box")
     if box is not None:
         left, top, right, bottom = box
         if not (left < right <= photo.width and top < bottom <= photo.height
                 and right - left >= 24 and bottom - top >= 24):
-            raise BadRequest(f"face_box {list(box)} must be a box of at least 24x24 pixels "
-                             f"inside the {photo.width}x{photo.height} photo.",
+            raise BadRequest(_("face_box %(box)s must be a box of at least 24x24 pixels "
+                               "inside the %(width)sx%(height)s photo.")
+                             % {"box": list(box), "width": photo.width,
+                                "height": photo.height},
                              code="invalid_params")
     elif photo.faces == 0 and not _is_tha3_upload(photo):
-        raise BadRequest(NO_FACE_MESSAGE, code="no_face")
+        raise BadRequest(_("No face found: send a photo where the face is clear and facing "
+                           "the camera, or give face_box (left, top, right, bottom) around a "
+                           "drawn character's face."), code="no_face")
 
 
 def _is_tha3_upload(photo) -> bool:

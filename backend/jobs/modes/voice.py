@@ -8,6 +8,7 @@ Second pass, after ``POST /jobs/{id}/confirm``: the picture drawn from the store
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from rest_framework import serializers
 
@@ -28,8 +29,8 @@ class VoiceParams(serializers.Serializer):
         # One description: a recording or a typed text, never both, never neither.
         spoken, typed = "voice" in self.context.get("inputs", {}), bool(self.context.get("text"))
         if spoken == typed:
-            raise BadRequest("Send either a recording (inputs.voice) or a typed description "
-                             "(text), not both and not neither.", code="voice_or_text")
+            raise BadRequest(_("Send either a recording (inputs.voice) or a typed description "
+                               "(text), not both and not neither."), code="voice_or_text")
         return attrs
 
 
