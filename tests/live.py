@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -91,3 +92,16 @@ class Client:
 
     def job(self, job_id: str) -> dict:
         return self.http.get(f"/jobs/{job_id}").json()
+
+
+@contextmanager
+def serving(request, tmp_path_factory, name: str, extra_env: dict | None = None):
+    """A live server for a module's tests, whose jobs run where the stack runs them: on the
+    shared Celery worker (services) or inside the server (embedded)."""
+    if STACK == "services":
+        request.getfixturevalue("_celery_worker")
+    live = LiveServer(tmp_path_factory.mktemp(name), extra_env)
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -20,8 +20,7 @@ from core.storage import get_storage
 from moderation.models import CaseEvent, CaseState, ModerationCase, SensitiveWord
 from moderation.services import moderate_text
 from moderation.signals import case_decided
-from tests.conftest import STACK
-from tests.live import LiveServer
+from tests.live import serving
 
 os.environ["MX_TEST_MODES"] = "1"
 
@@ -264,11 +263,8 @@ def test_a_whole_word_entry_and_a_held_category_in_the_tester():
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory, request):
-    if STACK == "services":
-        request.getfixturevalue("_celery_worker")
-    live = LiveServer(tmp_path_factory.mktemp("console-asgi"))
-    yield live
-    live.stop()
+    with serving(request, tmp_path_factory, "console-asgi") as live:
+        yield live
 
 
 def session_cookie(server, user, password: str) -> str:

@@ -13,8 +13,8 @@ import uuid
 import pytest
 import websockets
 
-from tests.conftest import STACK
 from tests.live import Client, LiveServer, database_url, free_port  # noqa: F401 - used by other tests too
+from tests.live import serving
 
 # Set before any fixture starts the shared Celery worker, so it knows the test-only modes too.
 os.environ["MX_TEST_MODES"] = "1"
@@ -22,11 +22,8 @@ os.environ["MX_TEST_MODES"] = "1"
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory, request):
-    if STACK == "services":
-        request.getfixturevalue("_celery_worker")
-    live = LiveServer(tmp_path_factory.mktemp("asgi"))
-    yield live
-    live.stop()
+    with serving(request, tmp_path_factory, "asgi") as live:
+        yield live
 
 
 @pytest.fixture

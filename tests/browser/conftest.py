@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, STACK
-from tests.live import LiveServer
+from tests.conftest import REPO
+from tests.live import serving
 
 os.environ["MX_TEST_MODES"] = "1"  # before the shared Celery worker starts: test_slow jobs too
 
@@ -67,11 +67,8 @@ class Browser:
 @pytest.fixture(scope="module")
 def app_server(django_db_setup, tmp_path_factory, request):
     """The app as a browser sees it; jobs run on a real Celery worker on the services stack."""
-    if STACK == "services":
-        request.getfixturevalue("_celery_worker")
-    live = LiveServer(tmp_path_factory.mktemp("browser-asgi"))
-    yield live
-    live.stop()
+    with serving(request, tmp_path_factory, "browser-asgi") as live:
+        yield live
 
 
 @pytest.fixture

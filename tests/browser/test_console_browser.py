@@ -19,8 +19,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import PHONE
-from tests.conftest import STACK
-from tests.live import LiveServer
+from tests.live import serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "console-pw-4821"
@@ -30,13 +29,10 @@ PASSWORD = "console-pw-4821"
 def flagging_server(django_db_setup, tmp_path_factory, request):
     """The app with uploads' faces held for review (results stay clear: the rule's threshold is
     above the face NudeNet finds on a 64-px thumbnail)."""
-    if STACK == "services":
-        request.getfixturevalue("_celery_worker")
-    live = LiveServer(tmp_path_factory.mktemp("console-browser"),
-                      extra_env={"MODERATION_NUDENET_RULES": "FACE_FEMALE=review:0.5",
-                                 "MODERATION_WECHAT": "0"})
-    yield live
-    live.stop()
+    with serving(request, tmp_path_factory, "console-browser",
+                 {"MODERATION_NUDENET_RULES": "FACE_FEMALE=review:0.5",
+                  "MODERATION_WECHAT": "0"}) as live:
+        yield live
 
 
 @pytest.fixture
