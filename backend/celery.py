@@ -17,24 +17,29 @@ app.autodiscover_tasks(["backend.jobs", "moderation"])
 @worker_process_init.connect
 def _prepare_worker_process(**_):
     """In each forked worker process: a fresh event publisher (the parent's loop thread and Redis
-    pool did not survive the fork), then the face models, loaded before the first job arrives."""
+    pool did not survive the fork), the recoveries in the background (what a dead process left
+    unsent), then the face models, loaded before the first job arrives."""
     from backend.jobs import events
 
     events.reset_after_fork()
+    from backend.jobs.housekeeping import recoveries_start
     from backend.jobs.warmup import warm_up_models
 
+    recoveries_start()
     warm_up_models()
 
 
 @worker_init.connect
 def _prepare_unforked_worker(sender=None, **_):
     """A worker with the threads or solo pool never forks, so ``worker_process_init`` does not
-    fire: load the models in the worker itself before it takes jobs."""
+    fire: run the recoveries and load the models in the worker itself before it takes jobs."""
     from celery.concurrency import get_implementation
     from celery.concurrency.prefork import TaskPool as PreforkPool
 
     pool = get_implementation(getattr(sender, "pool_cls", None) or "prefork")
     if not (isinstance(pool, type) and issubclass(pool, PreforkPool)):
+        from backend.jobs.housekeeping import recoveries_start
         from backend.jobs.warmup import warm_up_models
 
+        recoveries_start()
         warm_up_models()

@@ -192,6 +192,9 @@ CELERY_BEAT_SCHEDULE = {
                       "schedule": float(PURGE_INTERVAL_SECONDS)},
     "sweep-stuck": {"task": "backend.jobs.tasks.sweep_stuck_task",
                     "schedule": float(SWEEP_INTERVAL_SECONDS)},
+    # Other apps' recoveries (the Official Account's unsent messages and unfinished deletions).
+    "recover": {"task": "backend.jobs.tasks.recover_task",
+                "schedule": float(SWEEP_INTERVAL_SECONDS)},
 }
 
 # --- Storage: local files under var/media unless S3_ENDPOINT is set.

@@ -1,12 +1,16 @@
 """Retention and recovery: delete what is older than RETENTION_HOURS, fail jobs stuck past
-their deadline, and resume jobs a dead process left queued."""
+their deadline, resume jobs a dead process left queued, and run the other apps' recoveries
+(registered in ``recoveries``) when a worker starts and with every sweep."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +25,11 @@ from core.storage import get_storage
 from backend.uploads.models import Upload
 
 log = logging.getLogger(__name__)
+
+# What other apps must finish after a process died (the Official Account's unsent messages and
+# unfinished deletions), registered by those apps (jobs imports none of them). Each one is
+# idempotent: every worker runs them at its start, and both schedulers run them with the sweep.
+recoveries: list[Callable[[], object]] = []
 
 
 @dataclass
@@ -101,3 +110,26 @@ def housekeeping(*, now: datetime | None = None) -> PurgeReport:
     report = purge_expired(now=now)
     jobs_sweep_stuck(now=now)
     return report
+
+
+def recoveries_run() -> None:
+    """One pass of every registered recovery; one that fails is logged and tried next time."""
+    for recover in recoveries:
+        try:
+            recover()
+        except Exception:  # noqa: BLE001 - the next pass tries again
+            log.exception("recovery %s failed", getattr(recover, "__name__", recover))
+
+
+def recoveries_start() -> threading.Thread:
+    """The recoveries once, in the background: a worker starting (in-process, or a Celery
+    process) does not wait for WeChat to answer before it takes jobs."""
+    def run():
+        try:
+            recoveries_run()
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=run, name="recoveries", daemon=True)
+    thread.start()
+    return thread

@@ -32,3 +32,8 @@ def purge_expired_task() -> dict:
 @shared_task(name="backend.jobs.tasks.sweep_stuck_task")
 def sweep_stuck_task() -> int:
     return housekeeping.jobs_sweep_stuck()
+
+
+@shared_task(name="backend.jobs.tasks.recover_task")
+def recover_task() -> None:
+    housekeeping.recoveries_run()

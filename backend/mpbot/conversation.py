@@ -21,7 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from backend.jobs.confirmation import job_confirm
 from backend.jobs.creation import job_create
-from backend.jobs.models import JobState
+from backend.jobs.models import TEXT_MAX, JobState
 from backend.mpbot import replies
 from backend.mpbot.delivery import delivery_for_job
 from backend.mpbot.followers import follower_for, follower_unsubscribed
@@ -32,6 +32,7 @@ from backend.uploads.fetch import fetch_url
 from backend.uploads.models import ModerationState, Upload
 from backend.uploads.services import upload_create
 from core.errors import ServiceError, Throttled
+from inference.sticker import CAPTION_MAX_CHARS
 from moderation.services import BLOCK, REVIEW, moderate_text
 from moderation.throttles import OffenderThrottle
 from moderation.wechat import WeChatError, WeChatUnavailable
@@ -51,12 +52,13 @@ ERROR_REPLIES = {
     "too_large": replies.PHOTO_TOO_LARGE, "too_many_pixels": replies.PHOTO_TOO_LARGE,
     "unsupported_format": replies.PHOTO_UNREADABLE, "corrupt_image": replies.PHOTO_UNREADABLE,
     "audio_too_long": replies.VOICE_UNREADABLE, "corrupt_audio": replies.VOICE_UNREADABLE,
-    "audio_empty": replies.VOICE_UNREADABLE, "text_too_long": "文字太长了，请控制在 100 字以内。",
+    "audio_empty": replies.VOICE_UNREADABLE,
+    "text_too_long": f"文字太长了，请控制在 {TEXT_MAX} 字以内。",
     "not_awaiting_confirmation": "这个描述已经不在等待确认了，请重新发一段语音。",
     "url_not_allowed": replies.MEDIA_UNAVAILABLE,
     "media_unavailable": replies.MEDIA_UNAVAILABLE,
     # The only parameter a follower sets is a sticker's words (its caption).
-    "invalid_params": "表情包的文字太长了，请控制在 16 个字以内。",
+    "invalid_params": f"表情包的文字太长了，请控制在 {CAPTION_MAX_CHARS} 个字以内。",
 }
 
 
@@ -155,6 +157,8 @@ def _text(follower: Follower, content: str, reply_by: datetime) -> Answer:
         words = text.strip()[len(STICKER_WORD):].strip(" ：:，,")
         if not words:
             return Answer(text=replies.ASK_STICKER_TEXT)
+        if len(words) > TEXT_MAX:  # no job would take it: say so before the photo is sent
+            return Answer(text=ERROR_REPLIES["text_too_long"])
         return _wants_photo(follower, mode="sticker", sticker_text=words, reply_by=reply_by)
     if confirming:
         return _correct(follower, text)

@@ -19,6 +19,9 @@ class Follower(models.Model):
 
     openid = models.CharField(max_length=64, unique=True)
     unionid = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # WeChat's user/info has answered for this follower (with a unionid or without one, when the
+    # account is not bound to an Open Platform account): it is not asked again.
+    unionid_asked = models.BooleanField(default=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="mp_follower")
     # The conversation: what the next message answers, until `expires_at`.

@@ -1,4 +1,5 @@
-"""The Official Account's calls to WeChat: temporary media in and out, customer-service messages.
+"""The Official Account's calls to WeChat: temporary media in and out, customer-service messages,
+a follower's profile (for the unionid).
 
 The access token is the cached stable token moderation keeps (``ContentSecurity``), for the
 Official Account's own appid and secret: one token per account shared by every process, replaced
@@ -88,3 +89,16 @@ def custom_send(*, openid: str, text: str = "", media_id: str = "") -> None:
         answer_checked(_request("POST", "/cgi-bin/message/custom/send", token,
                                 content=payload, headers={"Content-Type": "application/json"}))
     _with_token(call)
+
+
+def user_unionid(openid: str) -> str:
+    """The follower's unionid from ``/cgi-bin/user/info``: "" when the Official Account is not
+    bound to an Open Platform account (WeChat then sends none). WeChat's refusals raise
+    ``WeChatError``; a stale token is replaced and the call made once more."""
+    def call(token):
+        body = answer_checked(_request("GET", "/cgi-bin/user/info", token,
+                                       params={"openid": openid, "lang": "zh_CN"}))
+        if body.get("openid", openid) != openid:
+            raise WeChatUnavailable(-1, "user/info answered about another openid")
+        return str(body.get("unionid") or "")
+    return _with_token(call)

@@ -250,3 +250,121 @@ def test_followers_have_the_mini_programs_throttles(mp, face_jpeg, monkeypatch):
     # Another follower has their own allowance.
     other, _ = post(mp, mp.mp_image(follower_openid(), mp.add_media(face_jpeg)))
     assert reply_of(mp, other)["Content"] == replies.MENU
+
+
+# -- the unionid, from WeChat's user/info ----------------------------------------------------
+
+def user_info_calls(mp, openid: str) -> list[dict]:
+    return [c for c in mp.calls("user_info") if c["query"].get("openid") == openid]
+
+
+def test_a_follower_whose_user_info_has_a_mini_program_unionid_shares_its_account(
+        mp, face_jpeg, login):
+    from backend.accounts.models import WechatAccount
+
+    api = login()
+    WechatAccount.objects.filter(user_id=api.user_id).update(unionid="union-info-1")
+    openid = follower_openid()
+    mp.mp_users[openid] = {"unionid": "union-info-1"}  # the account is bound: WeChat tells
+    response, _ = post(mp, mp.mp_event(openid, "subscribe"))  # no UnionId in the event
+    assert reply_of(mp, response)["Content"] == replies.WELCOME
+    assert say(mp, openid, "动漫化")["Content"] == replies.ASK_PHOTO
+    response, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    picture_received(mp, openid, reply_of(mp, response))
+    follower = Follower.objects.get(openid=openid)
+    assert follower.user_id == api.user_id and follower.unionid == "union-info-1"
+    [result] = [r for r in api.get("/results").json()["results"] if r["kind"] == "avatar"]
+    assert result["mode"] == "anime"
+    # Asked once, on subscribe, as WeChat documents it; never again once known.
+    [call] = user_info_calls(mp, openid)
+    assert call["method"] == "GET" and call["query"]["lang"] == "zh_CN"
+    assert call["query"]["access_token"]
+
+
+def test_a_mini_program_login_with_a_followers_unionid_sees_the_bots_results(mp, face_jpeg):
+    from rest_framework.test import APIClient
+
+    openid = follower_openid()
+    mp.mp_users[openid] = {"unionid": "union-info-2"}
+    assert say(mp, openid, "动漫化")["Content"] == replies.ASK_PHOTO  # first message: asked
+    response, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    picture_received(mp, openid, reply_of(mp, response))
+    assert len(user_info_calls(mp, openid)) == 1
+    # The same person opens the mini-program for the first time.
+    mp.sessions["code-u2"] = {"openid": f"oMini{uuid.uuid4().hex[:10]}", "session_key": "sk",
+                              "unionid": "union-info-2"}
+    client = APIClient()
+    body = client.post("/auth/wechat", {"code": "code-u2"}, format="json").json()
+    assert body["user"]["id"] == Follower.objects.get(openid=openid).user_id
+    client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    [result] = [r for r in client.get("/results").json()["results"] if r["kind"] == "avatar"]
+    assert result["mode"] == "anime"
+    # Someone else's unionid never joins them.
+    mp.sessions["code-other"] = {"openid": "oMiniOther", "session_key": "sk", "unionid": "u-x"}
+    other = APIClient().post("/auth/wechat", {"code": "code-other"}, format="json").json()
+    assert other["user"]["id"] != body["user"]["id"]
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["not bound", "refused"])
+def test_a_follower_without_a_unionid_is_asked_about_once(mp, refused):
+    """The account not bound to an Open Platform account (no unionid in the answer), or
+    user/info refused (48001: an unverified account has none): the conversation goes on."""
+    openid = follower_openid()
+    if refused:
+        mp.mp_users[openid] = {"unionid": "union-refused"}
+        mp.errors["user_info"] = 48001
+    assert say(mp, openid, "动漫化")["Content"] == replies.ASK_PHOTO
+    assert say(mp, openid, "帮助")["Content"] == replies.HELP
+    follower = Follower.objects.get(openid=openid)
+    assert follower.unionid == "" and follower.unionid_asked
+    assert len(user_info_calls(mp, openid)) == 1
+
+
+def test_an_unreachable_user_info_is_asked_again_with_the_next_message(mp):
+    openid = follower_openid()
+    mp.mp_users[openid] = {"unionid": "union-later"}
+    mp.errors["user_info"] = [-1]  # system busy, once
+    response, _ = post(mp, mp.mp_event(openid, "subscribe"))
+    assert reply_of(mp, response)["Content"] == replies.WELCOME
+    assert Follower.objects.get(openid=openid).unionid == ""
+    assert say(mp, openid, "帮助")["Content"] == replies.HELP
+    assert Follower.objects.get(openid=openid).unionid == "union-later"
+    say(mp, openid, "帮助")
+    assert len(user_info_calls(mp, openid)) == 2
+
+
+def test_a_stale_token_is_replaced_for_user_info(mp):
+    openid = follower_openid()
+    mp.mp_users[openid] = {"unionid": "union-fresh"}
+    say(mp, f"{openid}x", "帮助")  # a token is cached
+    mp.expire_tokens()  # WeChat answers 40001 to it now
+    assert say(mp, openid, "帮助")["Content"] == replies.HELP
+    assert Follower.objects.get(openid=openid).unionid == "union-fresh"
+    tokens = [c["query"]["access_token"] for c in user_info_calls(mp, openid)]
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+
+
+# -- a sticker's words that do not fit ---------------------------------------------------------
+
+def test_sticker_words_too_long_for_a_caption_are_answered_in_chinese(mp, face_jpeg):
+    from inference.sticker import CAPTION_MAX_CHARS
+
+    openid = follower_openid()
+    words = "今天天气真好我们一起去公园散步吧还要吃冰淇淋"
+    assert len(words) > CAPTION_MAX_CHARS
+    assert say(mp, openid, f"表情包 {words}")["Content"] == replies.ASK_STICKER_PHOTO.format(
+        text=words)
+    response, _ = post(mp, mp.mp_image(openid, mp.add_media(face_jpeg)))
+    answer = reply_of(mp, response)["Content"]
+    assert answer == f"表情包的文字太长了，请控制在 {CAPTION_MAX_CHARS} 个字以内。"
+    assert not Job.objects.filter(owner__mp_follower__openid=openid).exists()
+    # Shorter words work with the same follower afterwards.
+    assert say(mp, openid, "表情包 开心")["Content"] == replies.ASK_STICKER_PHOTO.format(
+        text="开心")
+
+
+def test_sticker_words_longer_than_a_text_may_be_are_refused_before_the_photo(mp):
+    openid = follower_openid()
+    answer = say(mp, openid, "表情包 " + "好" * 150)["Content"]
+    assert answer == "文字太长了，请控制在 100 字以内。"
+    assert Follower.objects.get(openid=openid).awaiting == ""

@@ -18,6 +18,10 @@ The Official Account (its own ``mp_appid``/``mp_secret``; stable_token serves bo
                                       image|voice|video|thumb: {type, media_id, created_at}
 - ``POST /cgi-bin/message/custom/send`` customer-service message {touser, msgtype text|image,
                                       text:{content} | image:{media_id}}: {errcode:0}
+- ``GET  /cgi-bin/user/info``         a user's profile by ``openid`` (and ``lang``): a follower
+                                      in ``mp_users`` {subscribe:1, openid, unionid?, ...}; any
+                                      other well-formed openid {subscribe:0, openid}; no openid
+                                      40003
 - ``GET  /mmbiz_jpg/<media_id>``      an image host's copy of a follower's photo (PicUrl)
 
 and the other side of the account: ``mp_push(xml, encrypt=…)`` builds the signed query and
@@ -43,6 +47,8 @@ Knobs (plain attributes, change them in a test):
   ``revoke_tokens()`` too, but stable_token keeps handing the revoked one out until forced.
 - ``requests``: every call as {"name", "method", "path", "query", "body"}; ``pushes``: every push
   sent with its answer.
+- ``mp_users[openid] = {"unionid"?: …}``: the Official Account's followers as user/info
+  describes them (``unionid`` only when the account is bound to an Open Platform account).
 - ``media[media_id] = (bytes, content_type)``: followers' files (``add_media`` stores one);
   ``uploaded[media_id]``: what was uploaded; ``sent``: every customer-service message.
 """
@@ -80,8 +86,9 @@ ERRMSG = {
 }
 
 TOKEN_ENDPOINTS = {"msg_sec_check", "media_check_async", "media_get", "media_upload",
-                   "custom_send"}
-ERRMSG.update({40007: "invalid media_id", 44002: "empty post data", 40004: "invalid media type"})
+                   "custom_send", "user_info"}
+ERRMSG.update({40007: "invalid media_id", 44002: "empty post data", 40004: "invalid media type",
+               48001: "api unauthorized"})
 
 
 def push_signature(token: str, timestamp: str, nonce: str) -> str:
@@ -103,6 +110,7 @@ class FakeWeChat:
         self.media: dict[str, tuple[bytes, str]] = {}
         self.uploaded: dict[str, dict] = {}
         self.sent: list[dict] = []
+        self.mp_users: dict[str, dict] = {}
         self.push_token = push_token
         self.token_ttl = token_ttl
         self.original_id = "gh_fake00000000"
@@ -238,6 +246,7 @@ class FakeWeChat:
             ("GET", "/cgi-bin/media/get"): ("media_get", self._media_get),
             ("POST", "/cgi-bin/media/upload"): ("media_upload", self._media_upload),
             ("POST", "/cgi-bin/message/custom/send"): ("custom_send", self._custom_send),
+            ("GET", "/cgi-bin/user/info"): ("user_info", self._user_info),
         }
         name, route = routes.get((method, parsed.path), ("unknown", None))
         if method == "GET" and parsed.path.startswith("/mmbiz_jpg/"):
@@ -421,6 +430,17 @@ class FakeWeChat:
         with self._lock:
             self.sent.append({**body, "at": time.monotonic()})
         return {"errcode": 0, "errmsg": "ok"}
+
+    def _user_info(self, query: dict, body: dict) -> dict:
+        openid = query.get("openid", "")
+        if not openid:
+            return self._error(40003)
+        user = self.mp_users.get(openid)
+        if user is None:  # not following (any more): WeChat says only that
+            return {"subscribe": 0, "openid": openid}
+        return {"subscribe": 1, "openid": openid, "language": query.get("lang", "zh_CN"),
+                "subscribe_time": int(time.time()), "remark": "", "groupid": 0,
+                "tagid_list": [], "subscribe_scene": "ADD_SCENE_QR_CODE", **user}
 
     # -- the Official Account's side: what WeChat posts to the message server -----------------
 

@@ -14,17 +14,20 @@ log = logging.getLogger(__name__)
 
 
 def start_embedded_worker() -> None:
-    """Resume jobs a previous process left behind, load the models in the background and start
-    the housekeeping scheduler."""
+    """Resume jobs a previous process left behind (and, in the background, what other apps left
+    unfinished: the bot's unsent messages), load the models in the background and start the
+    housekeeping scheduler."""
     from backend.jobs import housekeeping, runner
     from backend.jobs.warmup import warm_up_models
 
     resumed = housekeeping.jobs_resume()
     if resumed:
         log.info("resumed %d queued jobs", resumed)
+    housekeeping.recoveries_start()
     threading.Thread(target=warm_up_models, name="warm-up", daemon=True).start()
     runner.start_scheduler({housekeeping.jobs_sweep_stuck: settings.SWEEP_INTERVAL_SECONDS,
-                            housekeeping.purge_expired: settings.PURGE_INTERVAL_SECONDS})
+                            housekeeping.purge_expired: settings.PURGE_INTERVAL_SECONDS,
+                            housekeeping.recoveries_run: settings.SWEEP_INTERVAL_SECONDS})
 
 
 class Command(BaseCommand):
