@@ -116,6 +116,7 @@ def test_celerys_schedule_runs_the_recoveries(bot, settings):
     recovered(bot, delivery, gone, timeout=0)
 
 
+@pytest.mark.services
 @pytest.mark.skipif(STACK != "services", reason="needs Redis and a Celery worker")
 @pytest.mark.parametrize("pool", ["prefork", "solo"])
 def test_a_celery_worker_starting_alone_sends_what_was_left(bot, tmp_path, pool):
