@@ -87,6 +87,14 @@ def face_outline(f: Figure) -> np.ndarray:
     return np.concatenate([top, right, left])
 
 
+def cloth_shade(colour: Colour, factor: float) -> Colour:
+    """A garment's shadow: as ``shade``, but a third as deep on pale cloth, which a full shadow
+    over the whole garment turns grey (a white shirt read L* 75); anime whites keep light,
+    lavender shadows."""
+    pale = min(1.0, max(0.0, (sum(colour) / 3 - 0.75) / 0.2))
+    return shade(colour, 1 - (1 - factor) * (1 - 0.65 * pale))
+
+
 def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
     """Neck, shoulders and the garment's details; returns the body's coverage."""
     neck = np.array([f.at(-36, 80), f.at(36, 80), f.at(42, 212), f.at(-42, 212)])
@@ -111,14 +119,14 @@ def body(canvas: Canvas, f: Figure, clothes: str, colour: Colour) -> np.ndarray:
                                  (f.cx + side * 95, y0 + 12)), colour, 9)
         canvas.outline(cover, INK, 3, 0.6)
         return cover
-    base = vertical_gradient([(0.0, light(colour, 0.08)), (1.0, shade(colour, 0.85))])
+    base = vertical_gradient([(0.0, light(colour, 0.08)), (1.0, cloth_shade(colour, 0.85))])
     canvas.fill(outline, base)
     # The shadow the head casts on the chest.
-    canvas.fill(ellipse(f.at(0, 218), (120, 44)), shade(colour, 0.72), opacity=0.8, blur=8,
+    canvas.fill(ellipse(f.at(0, 218), (120, 44)), cloth_shade(colour, 0.72), opacity=0.8, blur=8,
                 clip=cover)
     for side in (-1, 1):  # folds from the armpits
         canvas.stroke(bezier(f.at(side * 150, 330), f.at(side * 140, 390), f.at(side * 170, 460)),
-                      shade(colour, 0.7), 5, opacity=0.7, taper=True)
+                      cloth_shade(colour, 0.7), 5, opacity=0.7, taper=True)
     GARMENTS.get(clothes, _collar_round)(canvas, f, colour, y0, cover)
     canvas.outline(cover, INK, 3, 0.7)
     return cover
