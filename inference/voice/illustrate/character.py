@@ -334,9 +334,11 @@ def nose_mouth(canvas: Canvas, f: Figure, *, open_mouth: bool, expression: str |
                                   f.at(12 * wide, my + 2), f.at(-12 * wide, my + 2)]),
                         (1, 1, 1), clip=clip)
         canvas.stroke(mouth, INK, 2.2, closed=True, opacity=0.8)
-    elif expression == "neutral":
-        canvas.stroke(bezier(f.at(-11, my + 1), f.at(0, my + 2.5), f.at(11, my + 1)), INK, 3.0,
+    elif expression == "neutral":  # calm, lips closed: a soft curve in rose, not an ink dash
+        canvas.stroke(bezier(f.at(-12, my), f.at(0, my + 4), f.at(12, my)), rgb("#8a3f4a"), 2.6,
                       taper=True)
+        canvas.stroke(bezier(f.at(-5, my + 7), f.at(0, my + 8.5), f.at(5, my + 7)),
+                      f.skin_shadow, 2.2, opacity=0.7, taper=True)  # the lower lip's shadow
     else:
         canvas.stroke(bezier(f.at(-13, my - 2), f.at(0, my + 7), f.at(13, my - 2)), INK, 3.2,
                       taper=True)
