@@ -11,8 +11,12 @@ where they fail are in bench/RESULTS.md ("Anime me: what is read from a photo"):
   barely differ from the skin are missed.
 - facial hair: the skin between the nose and the lip (moustache) or on the chin (beard) much
   darker than the cheeks. Fair stubble on fair skin is missed.
-- skin tone: the cheeks' individual typology angle (ITA, from L* and b*). Light falling on the
-  face moves it: an underexposed photo reads darker than the person is.
+- skin tone: the cheeks' individual typology angle (ITA, from L* and b*), measured after the
+  photo's own white is brought to a standard one: the teeth when the mouth is open, else the
+  eye whites, each scaled to where it sits in a well-lit photo. The light's strength and colour
+  scale the cheeks and the reference alike, so their ratio (in linear RGB) does not move with
+  exposure or a colour cast; without it an underexposed Biden read darker (ITA -9) than Obama.
+  Eye whites in the lids' shadow, as in a squint, read dark and make a face read lighter.
 """
 from __future__ import annotations
 
@@ -43,8 +47,19 @@ SMILE_LIFT, OPEN_MOUTH = 0.06, 0.1
 # Face shape: the face's height (brows to chin) over its width at the cheekbones, and the jaw's
 # width over that. The fixtures: height/width 0.97..1.04, jaw 0.82..0.86.
 LONG_FACE, SHORT_FACE, WIDE_JAW = 1.12, 0.9, 0.9
-# Skin tones the illustrator draws, by the least ITA (degrees) that reads as each.
-SKIN_TONES = (("fair", 41.0), ("light", 25.0), ("tan", 8.0), ("brown", -20.0), ("deep", -90.0))
+# Skin tones the illustrator draws, by the least ITA (degrees) that reads as each: Chardon's
+# bands (very light > 55, light 41..55, intermediate 28..41, tan 10..28, brown -30..10), with
+# the bottom of tan at 8 and the two lightest drawn alike.
+SKIN_TONES = (("fair", 41.0), ("light", 28.0), ("tan", 8.0), ("brown", -20.0), ("deep", -90.0))
+# The photo's white: the brightest share of the teeth (when the mouth is open past OPEN_MOUTH)
+# or of both eye openings, and the sRGB level (0..255) each has in a well-lit photo. On the
+# fixtures the teeth read 226..248, the eye whites 131..207 (in the lids' shadow).
+WHITE_SHARE, TEETH_LEVEL, EYE_WHITE_LEVEL = 0.2, 235.0, 205.0
+# The cheeks' squares for the skin tone, in eye widths: larger than for facial hair, so that
+# the landmarks' jitter between two exposures of one photo moves the median less.
+SKIN_RADIUS = 0.4
+# The most a reference may lighten a photo (linear gain), so a shut eye cannot blow it out.
+MAX_GAIN = 8.0
 
 
 def _grey_edges(square: np.ndarray) -> np.ndarray:
@@ -88,11 +103,12 @@ def _patch(values: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
     return values[max(0, y - r):y + r, max(0, x - r):x + r].reshape(-1, values.shape[-1])
 
 
-def _cheeks(lab: np.ndarray, points: np.ndarray) -> list[np.ndarray]:
-    """Lab samples of both cheeks, between the jaw and the nose, a little above the nostrils."""
+def _cheeks(values: np.ndarray, points: np.ndarray, radius: float = 0.2) -> list[np.ndarray]:
+    """Samples of both cheeks, between the jaw and the nose, a little above the nostrils, in
+    squares of ``radius`` eye widths."""
     width = _eye_width(points)
-    return [_patch(lab, points[jaw] * 0.45 + points[nostril] * 0.55 - (0, 0.1 * width),
-                   0.2 * width) for jaw, nostril in zip(CHEEK_JAW, NOSTRILS)]
+    return [_patch(values, points[jaw] * 0.45 + points[nostril] * 0.55 - (0, 0.1 * width),
+                   radius * width) for jaw, nostril in zip(CHEEK_JAW, NOSTRILS)]
 
 
 def lightness(lab_samples: np.ndarray) -> float:
@@ -114,13 +130,64 @@ def facial_hair(lab: np.ndarray, points: np.ndarray) -> tuple[str, dict[str, flo
     return ("moustache" if darker["upper_lip"] >= HAIR_DARKER else "none"), darker
 
 
-def skin_tone(lab: np.ndarray, points: np.ndarray) -> tuple[str, float]:
-    """(tone name, ITA in degrees) from the cheeks' median L* and b*."""
-    samples = np.concatenate(_cheeks(lab, points))
-    lightness_ = lightness(samples)
-    yellow = float(np.median(samples[:, 2])) - 128
-    ita = float(np.degrees(np.arctan2(lightness_ - 50, max(yellow, 1.0))))
-    return next(name for name, least in SKIN_TONES if ita >= least), round(ita, 1)
+# A plain power stands for sRGB's curve: scaling a photo's values (as a darker exposure or a
+# cast does to 8-bit values) then scales light by a constant too, which the ratio cancels.
+GAMMA = 2.2
+
+
+def _linear(srgb: np.ndarray) -> np.ndarray:
+    return (np.asarray(srgb, np.float64) / 255) ** GAMMA
+
+
+def _srgb(linear: np.ndarray) -> np.ndarray:
+    return 255 * np.clip(linear, 0, 1) ** (1 / GAMMA)
+
+
+def _brightest(square: np.ndarray, polygons: list[np.ndarray]) -> np.ndarray | None:
+    """The median RGB of the brightest WHITE_SHARE of the pixels inside the polygons."""
+    inside = np.zeros(square.shape[:2], np.uint8)
+    for polygon in polygons:
+        cv2.fillPoly(inside, [polygon.astype(np.int32)], 1)
+    pixels = square[inside > 0].astype(np.float64)
+    if len(pixels) < 20:
+        return None
+    grey = pixels.mean(axis=1)
+    return np.median(pixels[grey >= np.quantile(grey, 1 - WHITE_SHARE)], axis=0)
+
+
+def photo_white(square: np.ndarray, points: np.ndarray, mouth_open: bool) -> tuple[str, np.ndarray]:
+    """("teeth" | "eyes", the sRGB the photo's light gives a standard white), read from the
+    teeth when the mouth shows them, else from the eye whites."""
+    if mouth_open:
+        teeth = _brightest(square, [points[regions.INNER_LIPS]])
+        if teeth is not None:
+            return "teeth", teeth * 255 / TEETH_LEVEL
+    eyes = _brightest(square, [points[regions.RIGHT_EYE], points[regions.LEFT_EYE]])
+    return "eyes", (np.full(3, EYE_WHITE_LEVEL) if eyes is None else eyes) * 255 / EYE_WHITE_LEVEL
+
+
+def skin_tone(square: np.ndarray, points: np.ndarray,
+              mouth_open: bool) -> tuple[str, dict]:
+    """(tone name, the numbers): the ITA of the cheeks' median colour after the photo's white
+    (``photo_white``) is made neutral and standard, and the ITA as the photo shows it."""
+    cheek = np.median(np.concatenate(_cheeks(square, points, SKIN_RADIUS)), axis=0)
+    source, white = photo_white(square, points, mouth_open)
+    gain = np.minimum(1 / np.maximum(_linear(white), 1e-4), MAX_GAIN)
+    balanced = _linear(cheek) * gain
+    balanced /= max(1.0, float(balanced.max()))  # too bright: darker, same colour
+    ita = _ita(_srgb(balanced))
+    measured = {"ita": round(ita, 1), "as_shot_ita": round(_ita(cheek), 1), "white": source,
+                "white_rgb": [round(float(v), 1) for v in white],
+                "cheek_rgb": [round(float(v), 1) for v in cheek]}
+    return next(name for name, least in SKIN_TONES if ita >= least), measured
+
+
+def _ita(rgb: np.ndarray) -> float:
+    """The individual typology angle (degrees) of one sRGB colour (0..255)."""
+    pixel = np.clip(np.round(rgb), 0, 255).astype(np.uint8).reshape(1, 1, 3)
+    lab = cv2.cvtColor(pixel, cv2.COLOR_RGB2Lab).astype(np.float64)[0, 0]
+    lightness, yellow = lab[0] * 100 / 255, lab[2] - 128
+    return float(np.degrees(np.arctan2(lightness - 50, max(yellow, 1.0))))
 
 
 def face_shape(points: np.ndarray) -> tuple[str, dict[str, float]]:

@@ -71,11 +71,12 @@ def _read_traits(slots: Slots, measured: dict, square: np.ndarray, lab: np.ndarr
     if face_traits.wears_glasses(evidence):
         slots.accessories.append(Item("glasses"))
     slots.facial_hair, darker = face_traits.facial_hair(lab, points)
-    slots.skin_tone, ita = face_traits.skin_tone(lab, points)
     slots.face_shape, ratios = face_traits.face_shape(points)
     slots.expression, mouth = face_traits.expression(points)
-    measured.update({"glasses": evidence, "darker_than_cheeks": darker, "skin_ita": ita,
-                     "face_ratios": ratios, "mouth": mouth})
+    slots.skin_tone, skin = face_traits.skin_tone(
+        square, points, mouth_open=mouth["opening"] >= face_traits.OPEN_MOUTH)
+    measured.update({"glasses": evidence, "darker_than_cheeks": darker, "skin_ita": skin["ita"],
+                     "skin": skin, "face_ratios": ratios, "mouth": mouth})
 
 
 def read_slots(rgb: np.ndarray, *, subject: str = "girl") -> PhotoReading:

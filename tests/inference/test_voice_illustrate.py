@@ -183,3 +183,56 @@ def test_anime_me_draws_the_glasses_and_beard_found_in_the_photo():
         "beard", ["glasses"])
     bare, worn = illustrate(plain).image, illustrate(dressed).image
     assert glasses_bridge(worn) > glasses_bridge(bare) + 40
+
+
+# The garment: white stays white under the shading, and a default that would melt into the
+# hair gives way to a clear colour of the style's palette, never a grey one.
+def garment_lab(image: np.ndarray, subject: str) -> tuple[float, float]:
+    """(L* 0..100, chroma) of the garment's median on both sides of the chest, clear of the
+    collar and the buttons."""
+    import cv2
+
+    f = Figure.for_subject(subject)
+    top, cx = int(f.cy + 290), int(f.cx)
+    pixels = np.concatenate([image[top:740, cx - 200:cx - 100], image[top:740, cx + 100:cx + 200]])
+    lab = cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab).reshape(-1, 3).astype(float)
+    lightness, a, b = np.median(lab, axis=0)
+    return lightness * 100 / 255, float(np.hypot(a - 128, b - 128))
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("a girl in a white dress", "girl"), ("a man in a white shirt", "man"),
+    ("一个穿白色衬衫的男孩", "boy"), ("a girl in a white dress, shinkai style", "girl")])
+def test_white_clothes_are_drawn_white_not_grey(text, subject):
+    slots = parse_description(text)
+    assert (slots.subject, resolved(slots)["clothes_colour"]) == (subject, "white")
+    lightness, chroma = garment_lab(draw(text), subject)
+    assert lightness >= 80 and chroma < 10, (lightness, chroma)  # grey was L* 75
+
+
+@pytest.mark.parametrize("hair", ["brown", "orange", "blue", "light blue", "red", "pink",
+                                  "white", "silver", "grey", "green", "purple", "blonde"])
+@pytest.mark.parametrize("subject", ["girl", "boy", "woman", "man", "child"])
+@pytest.mark.parametrize("style", [None, *lexicon.STYLES])
+def test_a_garment_never_takes_the_hairs_colour_nor_turns_white(hair, subject, style):
+    from inference.voice.illustrate import SAME_FAMILY
+
+    drawn = resolved(Slots(subject=subject, hair_colour=hair, style=style))
+    said = resolved(Slots(subject=subject, hair_colour="black", style=style))["clothes_colour"]
+    if said in SAME_FAMILY.get(hair, (hair,)):  # the default would have melted in
+        assert drawn["clothes_colour"] not in (*SAME_FAMILY[hair], "white", "grey", "black")
+    else:
+        assert drawn["clothes_colour"] == said
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("a woman with brown hair", "woman"), ("a girl with light blue hair", "girl"),
+    ("红发男孩", "boy"), ("an orange haired child", "child")])
+def test_a_garment_that_would_match_the_hair_is_drawn_in_a_clear_colour(text, subject):
+    lightness, chroma = garment_lab(draw(text), subject)
+    assert chroma > 25 and 35 < lightness < 90, (lightness, chroma)  # was white: chroma 5
+    hair = np.median(hair_region(draw(text)), axis=0)
+    f = Figure.for_subject(subject)
+    top, cx = int(f.cy + 290), int(f.cx)
+    garment = np.median(draw(text)[top:740, cx - 200:cx - 100].reshape(-1, 3), axis=0)
+    assert np.abs(hair - garment).sum() > 120, (hair, garment)

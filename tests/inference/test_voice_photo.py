@@ -10,7 +10,7 @@ from skimage import data
 
 from inference.errors import InferenceError
 from inference.faces.photo import read_rgb
-from inference.voice.face_traits import SKIN_TONES, shape_name
+from inference.voice.face_traits import shape_name
 from inference.voice.photo import hair_colour_name, read_slots
 from tests.conftest import fixture_photo
 from tests.inference.photo_evidence import with_beard, with_glasses, with_moustache
@@ -109,11 +109,48 @@ def test_the_skin_tone_is_read_from_the_cheeks():
     astronaut, obama = read_slots(photo("astronaut")), read_slots(photo("obama.jpg"))
     assert astronaut.slots.skin_tone == "fair", astronaut.measured
     assert obama.slots.skin_tone == "tan", obama.measured
-    # Light moves it (an underexposed Biden reads darker than he is): the same face darkened
-    # reads darker, never lighter.
-    tones = [name for name, _ in SKIN_TONES]
-    darker = read_slots((photo("astronaut") * 0.6).astype(np.uint8)).slots.skin_tone
-    assert tones.index(darker) > tones.index("fair")
+    assert obama.measured["skin"]["white"] == "teeth"  # he smiles with them
+
+
+def test_an_underexposed_face_reads_as_light_as_it_is():
+    # Biden's dim photo shows his cheeks darker than Obama's (as shot, ITA -10 against 20);
+    # against his own eye whites he is the lighter of the two.
+    biden, obama = read_slots(photo("biden.jpg")), read_slots(photo("obama.jpg"))
+    skin = biden.measured["skin"]
+    assert skin["as_shot_ita"] < obama.measured["skin"]["as_shot_ita"]
+    assert skin["white"] == "eyes" and skin["ita"] > obama.measured["skin"]["ita"] + 15
+    assert biden.slots.skin_tone in ("fair", "light"), biden.measured
+    assert obama.slots.skin_tone in ("tan", "brown"), obama.measured
+
+
+def _lit(image: np.ndarray, *, exposure: float = 1.0, cast=(1.0, 1.0, 1.0),
+         gamma: float = 1.0) -> np.ndarray:
+    values = (image / 255.0) ** gamma * exposure * np.asarray(cast)
+    return np.clip(np.round(values * 255), 0, 255).astype(np.uint8)
+
+
+LIGHTS = {"underexposed": {"exposure": 0.6}, "warm": {"cast": (1.15, 1.0, 0.8)},
+          "cool": {"cast": (0.85, 1.0, 1.15)}, "dim and warm": {"exposure": 0.7,
+                                                                 "cast": (1.1, 1.0, 0.85)},
+          "darker curve": {"gamma": 1.1}}
+
+
+@pytest.mark.parametrize("light", LIGHTS)
+@pytest.mark.parametrize("name", ["astronaut", "obama.jpg", "obama_small.jpg"])
+def test_the_light_does_not_change_the_skin_tone(name, light):
+    original = read_slots(photo(name))
+    relit = read_slots(_lit(photo(name), **LIGHTS[light]))
+    assert relit.slots.skin_tone == original.slots.skin_tone, relit.measured["skin"]
+    before, after = original.measured["skin"], relit.measured["skin"]
+    assert abs(after["ita"] - before["ita"]) < 7
+    if "exposure" in LIGHTS[light]:  # as shot, the cheeks darkened by a tone or two
+        assert before["as_shot_ita"] - after["as_shot_ita"] > 20
+
+
+@pytest.mark.parametrize("light", ["underexposed", "warm", "dim and warm"])
+def test_biden_stays_light_in_any_light(light):
+    reading = read_slots(_lit(photo("biden.jpg"), **LIGHTS[light]))
+    assert reading.slots.skin_tone in ("fair", "light"), reading.measured["skin"]
 
 
 def test_many_threads_read_and_draw_what_one_thread_does():

@@ -30,8 +30,16 @@ DEFAULT_EYES = {"black": "brown", "brown": "brown", "white": "blue", "silver": "
                 "grey": "blue", "blonde": "blue"}
 # A default garment in the hair's own colour would melt into it: another is chosen.
 SAME_FAMILY = {"blue": ("blue", "light blue"), "light blue": ("blue", "light blue"),
-               "brown": ("brown", "orange"), "orange": ("orange", "brown"), "white": ("white",),
-               "silver": ("white",), "green": ("green",), "pink": ("pink",), "red": ("red",)}
+               "brown": ("brown", "orange"), "orange": ("orange", "brown", "red"),
+               "white": ("white", "grey"), "silver": ("white", "grey"), "grey": ("white", "grey"),
+               "green": ("green",), "pink": ("pink", "red"), "red": ("red", "pink", "orange"),
+               "purple": ("purple", "pink"), "blonde": ("blonde", "orange")}
+# ... from the style's palette, in order of preference: clear colours that shade well (white
+# falling back to white read as a grey garment beside the hair).
+GARMENT_PALETTE = {None: ("light blue", "pink", "green", "orange", "purple"),
+                   "ghibli": ("green", "orange", "light blue", "red"),
+                   "shinkai": ("light blue", "blue", "pink", "orange"),
+                   "paprika": ("pink", "purple", "orange", "light blue")}
 # How the light of the time of day falls on the figure (multiplied in).
 FIGURE_LIGHT = {"morning": (1.02, 0.99, 0.95), "day": (1.0, 1.0, 1.0),
                 "sunset": (1.04, 0.9, 0.84), "night": (0.78, 0.82, 0.98)}
@@ -73,7 +81,8 @@ def resolved(slots: Slots) -> dict[str, Any]:
     if slots.scene == "snow" and clothes is None:  # nobody asked: dress them for the cold
         kind, cloth_colour = "coat", "red"
     if not (clothes and clothes.colour) and cloth_colour in SAME_FAMILY.get(hair_colour, ()):
-        cloth_colour = "white" if hair_colour not in ("white", "silver") else "pink"
+        cloth_colour = next(colour for colour in GARMENT_PALETTE[slots.style]
+                            if colour not in SAME_FAMILY.get(hair_colour, (hair_colour,)))
     return {"subject": slots.subject, "hair_colour": hair_colour,
             "hair_style": slots.hair_style or DEFAULT_STYLE.get(slots.subject, "short"),
             "eye_colour": eye_colour, "clothes": kind, "clothes_colour": cloth_colour,
@@ -156,7 +165,7 @@ def illustrate(slots: Slots, *, seed: int = 0) -> Illustration:
     light = np.array(FIGURE_LIGHT[drawn["time"]], np.float32)
     canvas.image = np.where(drawn_over, canvas.image * light, canvas.image)
     scene.particles(canvas, drawn["scene"], scene_rng)
-    image = scene.vignette(scene.grade(canvas.image, drawn["style"]))
+    image = scene.vignette(scene.grade(canvas.image, drawn["style"]), drawn_over)
     canvas.image = image
     drawn["accessories"] = [kind for kind, _ in drawn["accessories"]]
     return Illustration(image=canvas.to_uint8(), engine=ENGINE, seed=seed, drawn=drawn)

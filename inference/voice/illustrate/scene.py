@@ -313,9 +313,11 @@ def grade(image: np.ndarray, style: str | None) -> np.ndarray:
     return np.clip(image, 0, 1).astype(np.float32)
 
 
-def vignette(image: np.ndarray) -> np.ndarray:
+def vignette(image: np.ndarray, figure: np.ndarray | None = None) -> np.ndarray:
+    """Darker towards the corners. Over the ``figure`` (a mask, H×W×1) only a third as dark:
+    the full fall-off at the bottom turned white clothes grey."""
     y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / SIZE - 0.5
-    falloff = 1.0 - 0.35 * np.clip((x * x + y * y) * 2.2 - 0.15, 0, 1)
-    return image * falloff[..., None]
-
-
+    darker = 0.35 * np.clip((x * x + y * y) * 2.2 - 0.15, 0, 1)[..., None]
+    if figure is not None:
+        darker = np.where(figure, darker / 3, darker)
+    return image * (1.0 - darker)
