@@ -157,3 +157,41 @@ def test_many_wrong_codes_from_everywhere_lock_redeeming_for_the_minute(login, s
     assert int(locked["Retry-After"]) == 55
     monkeypatch.setattr(browser_code.time, "time", lambda: now + 65)  # the next minute
     assert redeem(code, "10.8.9.2").json()["user"]["id"] == api.user_id
+
+
+def test_a_wrong_code_is_explained_in_chinese_by_default_and_english_on_request():
+    chinese = redeem("ZZZZZZ").json()["error"]
+    english = redeem("ZZZZZZ", HTTP_ACCEPT_LANGUAGE="en").json()["error"]
+    assert chinese["code"] == english["code"] == "browser_code_invalid"
+    assert "验证码" in chinese["message"]
+    assert english["message"].startswith("This code is wrong, used or expired")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browsers_racing_with_one_code_get_one_token_between_them(login):
+    import threading
+
+    from django.db import connection
+
+    from core.errors import ServiceError
+
+    api = login()
+    code = issue(api)["code"]
+    barrier, outcomes = threading.Barrier(6), []
+
+    def race():
+        try:
+            barrier.wait()
+            outcomes.append(browser_code.browser_code_redeem(code=code).user.pk)
+        except ServiceError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes, key=str) == sorted([api.user_id] + ["browser_code_invalid"] * 5,
+                                               key=str), outcomes
