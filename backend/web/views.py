@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from backend.web.words import script_words
 
@@ -41,6 +41,6 @@ def client(request):
     return response
 
 
-@require_GET
+@require_safe
 def favicon(request):
     return redirect(static("web/icon.svg"), permanent=True)
