@@ -274,6 +274,9 @@ WECHAT_SECRET = env_str("WECHAT_SECRET", "")
 WECHAT_TIMEOUT = env_float("WECHAT_TIMEOUT", 5.0)
 DEV_LOGIN = env_bool("DEV_LOGIN", False)
 TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+# A code from the mini-program that signs a browser in (backend/accounts/browser_code.py).
+BROWSER_CODE_TTL_SECONDS = env_int("BROWSER_CODE_TTL_SECONDS", 120)
+BROWSER_CODE_FAILURES_PER_MINUTE = env_int("BROWSER_CODE_FAILURES_PER_MINUTE", 300)
 # How long a web process trusts a token it has checked (0: check the database every time).
 TOKEN_CACHE_SECONDS = env_float("TOKEN_CACHE_SECONDS", 30)
 
@@ -327,6 +330,7 @@ REST_FRAMEWORK = {
         "upload": env_str("THROTTLE_UPLOAD", "30/min"),
         "generate": env_str("THROTTLE_GENERATE", "20/min"),
         "auth": env_str("THROTTLE_AUTH", "30/min"),
+        "browser_code": env_str("THROTTLE_BROWSER_CODE", "10/min"),
     },
     "UNAUTHENTICATED_USER": None,
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts no client header.

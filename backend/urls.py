@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend import health, share
-from backend.accounts.api import DevLoginApi, MeApi, WechatLoginApi
+from backend.accounts.api import (BrowserCodeApi, BrowserCodeRedeemApi, DevLoginApi, MeApi,
+                                  WechatLoginApi)
 from core.errors import error_body
 from backend.jobs.api import (AnimeStyleListApi, DownloadApi, GenerateApi, JobConfirmApi,
                               JobDetailApi, JobListApi, ResultListApi)
@@ -17,6 +18,9 @@ from backend.talking.api import ExtrasKeyApi
 urlpatterns = [
     path("auth/wechat", WechatLoginApi.as_view(), name="auth-wechat"),
     path("auth/dev", DevLoginApi.as_view(), name="auth-dev"),
+    path("auth/browser-code", BrowserCodeApi.as_view(), name="auth-browser-code"),
+    path("auth/browser-code/redeem", BrowserCodeRedeemApi.as_view(),
+         name="auth-browser-code-redeem"),
     path("me", MeApi.as_view(), name="me"),
     path("", include("backend.uploads.urls")),
     path("generate", GenerateApi.as_view(), name="generate"),

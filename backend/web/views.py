@@ -4,10 +4,11 @@ is on and the words its script needs."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from backend.web.words import script_words
 
@@ -38,3 +39,8 @@ def client(request):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, chosen, max_age=365 * 24 * 3600,
                             samesite="Lax")
     return response
+
+
+@require_safe
+def favicon(request):
+    return redirect(static("web/icon.svg"), permanent=True)

@@ -53,6 +53,18 @@ def test_dev_login_on_offers_the_form_and_off_explains_the_mini_program(client, 
     _, html = page(client)
     assert 'id="signin-form"' not in html and 'data-dev-login="0"' in html
     assert "请通过小程序登录" in html and "小程序" in html
+    # ...and takes a one-time code from it instead (POST /auth/browser-code/redeem).
+    assert 'id="code-form"' in html and "用验证码登录" in html
+
+
+def test_the_code_form_only_where_dev_login_is_off(client):
+    _, html = page(client)
+    assert 'id="code-form"' not in html
+
+
+def test_favicon_ico_is_the_pages_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("web/icon.svg")
 
 
 def test_the_page_shadows_no_api_route_and_its_files_are_served(client):

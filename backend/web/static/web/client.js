@@ -59,6 +59,7 @@ async function generate(body, screen) {
 }
 
 function submitting(form, work) {
+  if (!form) return;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit], button:not([type])");
@@ -334,6 +335,13 @@ function wire() {
       token.set(login.token);
       go("#/");
     } catch (error) { toast(error.message, true); }
+  });
+  // Where dev login is off: a one-time code from the mini-program (POST /auth/browser-code there).
+  submitting(document.getElementById("code-form"), async (data) => {
+    const login = await api("POST", "/auth/browser-code/redeem", { code: data.get("code").trim() });
+    token.set(login.token);
+    document.getElementById("code-form").reset();
+    go("#/");
   });
   document.getElementById("sign-out").addEventListener("click", () => signOut());
   window.addEventListener("mx:signed-out", () => { if (token.get()) signOut(t("signed_out_expired")); });

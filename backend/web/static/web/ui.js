@@ -1,6 +1,18 @@
 // Small pieces of the page's furniture: the toast and the confirmation dialog.
 let toastTimer;
 
+function hideToast() {
+  clearTimeout(toastTimer);
+  document.getElementById("toast").hidden = true;
+}
+
+// A toast sits over the bottom of the screen, where a phone's buttons are: a tap on it, or
+// typing to put right what it said, puts it away at once.
+document.getElementById("toast").addEventListener("click", hideToast);
+document.addEventListener("input", () => {
+  if (document.getElementById("toast").className === "error") hideToast();
+});
+
 export function toast(text, isError = false) {
   const box = document.getElementById("toast");
   box.textContent = text;
