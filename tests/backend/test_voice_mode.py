@@ -39,6 +39,15 @@ def downloaded(api, result: dict) -> bytes:
     return b"".join(response.streaming_content)
 
 
+
+def listed_word(settings, word: str, *, action: str) -> None:
+    """A word list (of its own category) with `word` in it, seen by the next text screened."""
+    from moderation.models import SensitiveWord, WordCategory
+
+    settings.MODERATION_WORDLIST_RELOAD_SECONDS = 0
+    category = WordCategory.objects.create(name=f"t{uuid.uuid4().hex[:8]}", action=action)
+    SensitiveWord.objects.create(category=category, word=word)
+
 def test_a_typed_description_is_asked_about_then_drawn(login, jobs_worker):
     api = login()
     job = describe(api)
@@ -157,11 +166,7 @@ def test_a_recording_is_transcribed_and_described(login, jobs_worker):
 
 
 def test_a_transcript_with_a_blocked_word_blocks_the_job(login, settings, inprocess_jobs):
-    from moderation.models import SensitiveWord, WordCategory
-
-    settings.MODERATION_WORDLIST_RELOAD_SECONDS = 0
-    category = WordCategory.objects.create(name=f"t{uuid.uuid4().hex[:8]}", action="block")
-    SensitiveWord.objects.create(category=category, word="beach")
+    listed_word(settings, "beach", action="block")
     api = login()
     job = spoken_job(api, "A girl with red hair on the beach.")
     assert job["state"] == "blocked" and job["error"]["code"] == "text_blocked", job
@@ -170,11 +175,7 @@ def test_a_transcript_with_a_blocked_word_blocks_the_job(login, settings, inproc
 
 def test_a_transcript_held_for_review_is_asked_about_once_approved(login, settings,
                                                                     inprocess_jobs):
-    from moderation.models import SensitiveWord, WordCategory
-
-    settings.MODERATION_WORDLIST_RELOAD_SECONDS = 0
-    category = WordCategory.objects.create(name=f"t{uuid.uuid4().hex[:8]}", action="review")
-    SensitiveWord.objects.create(category=category, word="beach")
+    listed_word(settings, "beach", action="review")
     api, staff = login(), login(staff=True)
     job = spoken_job(api, "A girl with red hair on the beach.")
     assert job["state"] == "held" and job["results"] == [], job
@@ -213,11 +214,7 @@ def test_anime_me_draws_the_person_read_from_the_photo(login, jobs_worker):
 
 def test_a_typed_text_held_once_is_not_screened_again_when_approved(login, settings,
                                                                      inprocess_jobs):
-    from moderation.models import SensitiveWord, WordCategory
-
-    settings.MODERATION_WORDLIST_RELOAD_SECONDS = 0
-    category = WordCategory.objects.create(name=f"t{uuid.uuid4().hex[:8]}", action="review")
-    SensitiveWord.objects.create(category=category, word="beach")
+    listed_word(settings, "beach", action="review")
     api, staff = login(), login(staff=True)
     response = api.post("/generate", {"mode": "voice", "text": "a girl on the beach"})
     assert response.status_code == 202 and response.json()["state"] == "held"

@@ -210,14 +210,15 @@ def test_a_bad_client_frame_closes_the_socket_with_a_code(server, alice, frame, 
     assert "Traceback" not in log and "ERROR" not in log, log
 
 
-def held_job(server, photo: bytes) -> tuple[Client, Client, str, int]:
+def held_job(server, photo: bytes, *, steps: int = 4, delay: float = 0.05,
+             openid: str | None = None) -> tuple[Client, Client, str, int]:
     """A user's job held because a moderator must see its photo first, and a moderator."""
     from django.contrib.auth import get_user_model
 
     from backend.uploads.models import ModerationState, Upload
     from moderation.models import ModerationCase
 
-    user = server.client(f"held-{uuid.uuid4().hex[:12]}")
+    user = server.client(openid or f"held-{uuid.uuid4().hex[:12]}")
     staff = server.client(f"staff-{uuid.uuid4().hex[:12]}")
     get_user_model().objects.filter(username=f"wx_{staff.openid}").update(is_staff=True)
     upload = user.http.post("/upload", files={"image": ("photo.jpg", photo, "image/jpeg")}).json()
@@ -225,7 +226,7 @@ def held_job(server, photo: bytes) -> tuple[Client, Client, str, int]:
     Upload.objects.filter(id=upload["id"]).update(moderation_state=ModerationState.HELD,
                                                   moderation_case_id=case.id)
     job = user.http.post("/generate", json={"upload_id": upload["id"], "mode": "test_slow",
-                                            "params": {"steps": 4, "delay": 0.05}})
+                                            "params": {"steps": steps, "delay": delay}})
     assert (job.status_code, job.json()["state"]) == (202, "held"), job.text
     return user, staff, job.json()["job_id"], case.id
 

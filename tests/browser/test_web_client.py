@@ -223,25 +223,14 @@ def test_a_held_jobs_card_moves_on_live_when_a_moderator_approves_it(app_server,
                                                                       astronaut_jpeg):
     """The page the user left open follows the moderator's decision over the websocket:
     held, then running, then the picture, with no reload."""
-    from django.contrib.auth import get_user_model
-
-    from backend.uploads.models import ModerationState, Upload
-    from moderation.models import ModerationCase
+    from tests.backend.test_websocket import held_job
 
     window = browser(size=PHONE)
     speaks(window, "zh-CN")
     openid = f"held-{uuid.uuid4().hex[:10]}"
     sign_in(window, app_server, openid)
-    user, staff = app_server.client(openid), app_server.client(f"staff-{uuid.uuid4().hex[:10]}")
-    get_user_model().objects.filter(username=f"wx_{staff.openid}").update(is_staff=True)
-    upload = user.http.post("/upload", files={"file": ("photo.jpg", astronaut_jpeg, "image/jpeg")}).json()
-    case = ModerationCase.objects.create(subject_type="upload", subject_id=upload["id"])
-    Upload.objects.filter(id=upload["id"]).update(moderation_state=ModerationState.HELD,
-                                                  moderation_case_id=case.id)
-    job = user.http.post("/generate", json={"upload_id": upload["id"], "mode": "test_slow",
-                                            "params": {"steps": 6, "delay": 0.1}})
-    assert (job.status_code, job.json()["state"]) == (202, "held"), job.text
-    job_id = job.json()["job_id"]
+    user, staff, job_id, case_id = held_job(app_server, astronaut_jpeg, steps=6, delay=0.1,
+                                            openid=openid)
 
     window.driver.execute_script(f"location.hash = '#/job/{job_id}'")
     card = f".job-card[data-job-id='{job_id}']"
@@ -254,7 +243,7 @@ def test_a_held_jobs_card_moves_on_live_when_a_moderator_approves_it(app_server,
          timeout=15)
     shoot(window, "held", PHONE[0])
 
-    decided = staff.http.post(f"/moderation/cases/{case.id}/approve", json={"reason": "fine"})
+    decided = staff.http.post(f"/moderation/cases/{case_id}/approve", json={"reason": "fine"})
     assert decided.status_code == 200, decided.text
     wait(window, lambda d: d.find_element(By.CSS_SELECTOR, card).get_attribute("data-state")
          in ("succeeded", "failed", "blocked"), timeout=90)
